@@ -1,0 +1,39 @@
+# The two commands: `make run` serves the API, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m player_platform init
+	@if [ -n "$$PP_REDIS_URL" ] && [ "$$PP_JOBS_INLINE" != "true" ]; then \
+		$(PY) -m workers & trap "kill $$!" EXIT; \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app; \
+	else \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 wsgi:app; \
+	fi
+
+test: $(STAMP)
+	scripts/test-services.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-4} -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(PY) bench/auth_flow.py --url http://127.0.0.1:$(PORT)
+
+clean:
+	rm -rf $(VENV) var .cache

@@ -1,0 +1,29 @@
+from marshmallow import Schema, fields, validate
+
+from blueprints.me.schemas import UserSchema
+
+PASSWORD = validate.Length(min=8, max=256)
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=PASSWORD, load_only=True)
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class LoginSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    otp = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), load_default=None)
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class TokenPairSchema(Schema):
+    user = fields.Nested(UserSchema, required=True)
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.Constant("Bearer")
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})

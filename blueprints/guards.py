@@ -1,0 +1,109 @@
+"""Per-request plumbing for the API: request id, body checks, rate limits, access log, metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from blueprints.http import bearer_token, platform
+from player_platform.db import utcnow
+from player_platform.errors import Unauthorized
+from player_platform.logs import request_id_var
+
+log = logging.getLogger("player_platform.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EMAIL_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/register"})
+
+
+def install(app: Flask) -> None:
+    app.before_request(_start)
+    app.before_request(_check_body)
+    app.before_request(_rate_limit)
+    app.after_request(_finish)
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.request_id_token = request_id_var.set(g.request_id)
+
+
+def _check_body() -> None:
+    if not request.path.startswith("/v1/") or request.method not in BODY_METHODS:
+        return
+    limit = platform().settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if has_body and not request.is_json:
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def _rate_limit() -> None:
+    if not request.path.startswith("/v1/"):
+        return
+    settings, limiter, now = platform().settings, platform().limiter, time.time()
+    ip = request.remote_addr or "unknown"
+    if request.path.startswith("/v1/auth/"):
+        limiter.hit(f"auth-ip:{ip}", limit=settings.rate_limit_auth_ip, now=now)
+        email = _body_email()
+        if email:
+            digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+            limiter.hit(f"auth-email:{digest}", limit=settings.rate_limit_auth_ip, now=now)
+    elif request.method in READ_METHODS:
+        limiter.hit(f"read-ip:{ip}", limit=settings.rate_limit_read_ip, now=now)
+    else:
+        limiter.hit(f"write:{_caller_key(ip)}", limit=settings.rate_limit_write_user, now=now)
+
+
+def _body_email() -> str | None:
+    if request.path not in EMAIL_ROUTES or not request.is_json:
+        return None
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return email.strip().lower() if isinstance(email, str) else None
+
+
+def _caller_key(ip: str) -> str:
+    """Writes count per user when the token is valid (signature only, no database), else per IP."""
+    token = bearer_token()
+    if token:
+        try:
+            return "user:" + str(platform().tokens.verify(token, now=utcnow()).user_id)
+        except Unauthorized:
+            pass
+    return "ip:" + ip
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    started = g.get("started")
+    if started is None:
+        return response
+    seconds = time.perf_counter() - started
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    current_app.extensions["player_platform.metrics"].observe(
+        method=request.method, route=route, status=response.status_code, seconds=seconds
+    )
+    log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 2),
+            "ip": request.remote_addr,
+        },
+    )
+    return response

@@ -1,0 +1,106 @@
+"""Liveness, readiness and Prometheus metrics (outside /v1 and the OpenAPI document)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from rq.registry import FailedJobRegistry
+from sqlalchemy import text
+
+from blueprints.http import platform
+from player_platform.jobs import QUEUES, Jobs
+
+bp = Blueprint("ops", __name__)
+log = logging.getLogger(__name__)
+
+
+class Metrics:
+    """One registry per app, so several apps in one process (tests) do not collide."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "pp_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "pp_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.registry.register(QueueCollector(jobs))
+
+    def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+
+class QueueCollector(Collector):
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("pp_queue_depth", "Jobs waiting per queue", labels=["queue"])
+        failed = GaugeMetricFamily(
+            "pp_queue_failed_jobs", "Jobs in the failed registry", labels=["queue"]
+        )
+        if not self.jobs.inline:
+            for name in QUEUES:
+                queue = self.jobs.queue(name)
+                depth.add_metric([name], queue.count)
+                failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+        yield depth
+        yield failed
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    p = platform()
+    checks = {"database": _database_ok, "redis": lambda: p.redis.ping(), "storage": p.storage.check}
+    down = [name for name, check in checks.items() if not _passes(name, check)]
+    if down:
+        response = jsonify(
+            status="unavailable",
+            down=down,
+            code="unavailable",
+            title="Service unavailable",
+            detail=f"Not reachable: {', '.join(down)}",
+        )
+        response.status_code = 503
+        response.mimetype = "application/problem+json"
+        return response
+    return jsonify(status="ok")
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = current_app.extensions["player_platform.metrics"].registry
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
+
+
+def _database_ok() -> None:
+    with platform().db.unit_of_work() as session:
+        session.execute(text("SELECT 1"))
+
+
+def _passes(name: str, check: object) -> bool:
+    try:
+        check()
+        return True
+    except Exception as error:  # any failure means "not ready"; say which
+        log.warning("readiness check failed", extra={"dependency": name, "error": str(error)})
+        return False

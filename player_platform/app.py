@@ -1,0 +1,64 @@
+"""create_app: settings, extensions, blueprints and error handlers. Nothing else at start-up."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from player_platform.config import Settings
+from player_platform.logs import configure_logging
+from player_platform.platform import Platform, bind_current
+
+API_DESCRIPTION = """Self-hosted backend for game studios. Errors are RFC 9457 problem details
+with a stable `code`; writes that can be retried take an `Idempotency-Key` header."""
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Flask:
+    from blueprints import files, guards, ops, problems
+    from blueprints.admin import bp as admin_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.me import bp as me_bp
+
+    settings = settings or (platform.settings if platform else Settings.from_env())
+    platform = platform or Platform.from_settings(settings)
+    if settings.env != "test":
+        configure_logging()
+    if platform.jobs.inline:
+        bind_current(platform)
+
+    app = Flask("player_platform")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="Player Platform",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                }
+            },
+        },
+    )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    app.extensions["player_platform"] = platform
+    app.extensions["player_platform.metrics"] = ops.Metrics(platform.jobs)
+
+    api = problems.ProblemApi(app)
+    api.register_blueprint(auth_bp)
+    api.register_blueprint(me_bp)
+    api.register_blueprint(admin_bp)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(files.bp)
+    problems.register(app)
+    guards.install(app)
+    return app

@@ -1,0 +1,108 @@
+"""Settings: one typed object, read once from PP_* environment variables."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+EMBEDDED_DATABASE_URL = "sqlite:///var/player_platform.db"
+EMBEDDED_REDIS_URL = "memory://"
+EMBEDDED_STORAGE_URL = "file://var/storage"
+# A fixed development key so that key codes written by `make run` survive a restart.
+DEVELOPMENT_VAULT_KEYS = "dev:" + base64.b64encode(b"player-platform-development-key!").decode()
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot run the service; the message says why, in one line."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = EMBEDDED_DATABASE_URL
+    redis_url: str = EMBEDDED_REDIS_URL
+    storage_url: str = EMBEDDED_STORAGE_URL
+    public_url: str = "http://127.0.0.1:8000"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    key_vault_keys: str = DEVELOPMENT_VAULT_KEYS
+    admin_email: str | None = None
+    admin_password: str | None = None
+    rate_limit_auth_ip: int = 30
+    rate_limit_write_user: int = 600
+    rate_limit_read_ip: int = 6000
+    jobs_inline: bool | None = None
+    smtp_url: str | None = None
+    clamav_url: str | None = None
+    max_body_bytes: int = 1_048_576
+    jwt_issuer: str = "player-platform"
+    jwt_audience: str = "player-platform"
+    access_token_seconds: int = 1800
+    refresh_token_days: int = 30
+    trusted_proxies: int = 0
+    metrics_public: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f"PP_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.type, raw, f.name)
+        if values.get("env") == "production" and "secret_key" not in values:
+            raise ConfigError("production needs PP_SECRET_KEY (32 characters or more)")
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def redis_in_process(self) -> bool:
+        return self.redis_url == EMBEDDED_REDIS_URL
+
+    @property
+    def run_jobs_inline(self) -> bool:
+        return self.redis_in_process if self.jobs_inline is None else self.jobs_inline
+
+    def check(self) -> None:
+        if self.env not in {"development", "test", "production"}:
+            raise ConfigError(f"PP_ENV must be development, test or production, not {self.env!r}")
+        if not self.production:
+            return
+        embedded = {
+            "PP_DATABASE_URL": self.database_url.startswith("sqlite"),
+            "PP_REDIS_URL": self.redis_in_process,
+            "PP_STORAGE_URL": self.storage_url.startswith("file://"),
+            "PP_KEY_VAULT_KEYS": self.key_vault_keys == DEVELOPMENT_VAULT_KEYS,
+            "PP_JOBS_INLINE": self.run_jobs_inline,
+        }
+        for name, is_embedded in embedded.items():
+            if is_embedded:
+                raise ConfigError(f"production refuses the embedded default of {name}: set it")
+        if len(self.secret_key) < 32:
+            raise ConfigError("PP_SECRET_KEY must be at least 32 characters in production")
+
+
+def _parse(annotation: object, raw: str, name: str) -> object:
+    kind = str(annotation)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("bool"):
+            return _bool(raw)
+    except ValueError:
+        raise ConfigError(f"PP_{name.upper()} must be an integer, not {raw!r}") from None
+    return raw

@@ -1,0 +1,198 @@
+"""Sessions: access tokens, rotating refresh-token families, and resolving a bearer to an actor."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from player_platform.audit.service import Origin
+from player_platform.errors import Forbidden, Unauthorized
+from player_platform.identity.models import RefreshToken, User
+from player_platform.security.tokens import AccessClaims, TokenSigner, hash_token, new_opaque_token
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated caller: the user as stored now, and the claims of the token it used."""
+
+    user: User
+    claims: AccessClaims
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+    def require_role(self, role: str) -> None:
+        """Staff rights need the role and a sign-in that included a TOTP code."""
+        if not self.user.has_role(role):
+            raise Forbidden(f"This needs the {role} role.", code="forbidden")
+        if not self.claims.mfa:
+            raise Forbidden("Sign in with a TOTP code to use staff rights.", code="mfa_required")
+
+
+def ensure_active(user: User, *, now: datetime) -> None:
+    """Raise account_banned for a banned user, or a suspended one whose suspension still runs."""
+    if user.status == "active":
+        return
+    if user.status == "suspended" and user.status_until is not None and user.status_until <= now:
+        return
+    raise Forbidden(
+        "This account is banned." if user.status == "banned" else "This account is suspended.",
+        code="account_banned",
+        account_status=user.status,
+        reason=user.status_reason,
+        until=user.status_until.isoformat() if user.status_until else None,
+    )
+
+
+def start_session(
+    session: Session, tokens: TokenSigner, *, user: User, mfa: bool, origin: Origin, now: datetime
+) -> TokenPair:
+    """Open a new refresh-token family for ``user`` and issue its first pair."""
+    return _issue(
+        session, tokens, user=user, family_id=uuid.uuid4(), mfa=mfa, origin=origin, now=now
+    )
+
+
+def refresh(
+    session: Session, tokens: TokenSigner, *, refresh_token: str, origin: Origin, now: datetime
+) -> TokenPair:
+    """Spend ``refresh_token`` and rotate it; a spent one presented again revokes its family."""
+    token_hash = hash_token(refresh_token)
+    spent = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(RefreshToken.user_id, RefreshToken.family_id, RefreshToken.mfa)
+    ).first()
+    if spent is None:
+        _reject_unusable(session, token_hash, now=now)
+    user = session.get(User, spent.user_id)
+    ensure_active(user, now=now)
+    return _issue(
+        session, tokens, user=user, family_id=spent.family_id, mfa=spent.mfa, origin=origin, now=now
+    )
+
+
+def revoke_family(session: Session, *, family_id: uuid.UUID, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def revoke_all(session: Session, *, user_id: uuid.UUID, now: datetime) -> int:
+    """Sign ``user_id`` out everywhere; returns how many sessions were open."""
+    rows = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(RefreshToken.family_id, RefreshToken.used_at, RefreshToken.expires_at)
+    ).all()
+    return len({row.family_id for row in rows if row.used_at is None and row.expires_at > now})
+
+
+def list_sessions(session: Session, *, user_id: uuid.UUID, now: datetime) -> list[RefreshToken]:
+    """The live refresh token of each open family: one per signed-in device."""
+    return list(
+        session.scalars(
+            select(RefreshToken)
+            .where(
+                RefreshToken.user_id == user_id,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .order_by(RefreshToken.created_at.desc())
+        )
+    )
+
+
+def authenticate(session: Session, tokens: TokenSigner, *, bearer: str, now: datetime) -> Actor:
+    """Resolve an access token to an actor with one query: the user and whether its session
+    is still open, so bans and sign-outs take effect at once, not when the token expires."""
+    claims = tokens.verify(bearer, now=now)
+    session_open = (
+        exists()
+        .where(RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_(None))
+        .correlate(None)
+    )
+    row = session.execute(
+        select(User, session_open.label("open")).where(User.id == claims.user_id)
+    ).first()
+    if row is None or not row.open:
+        raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
+    ensure_active(row.User, now=now)
+    return Actor(user=row.User, claims=claims)
+
+
+def _issue(
+    session: Session,
+    tokens: TokenSigner,
+    *,
+    user: User,
+    family_id: uuid.UUID,
+    mfa: bool,
+    origin: Origin,
+    now: datetime,
+) -> TokenPair:
+    refresh_token = new_opaque_token()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=hash_token(refresh_token),
+            mfa=mfa,
+            user_agent=(origin.user_agent or "")[:255] or None,
+            ip=origin.ip,
+            created_at=now,
+            expires_at=now + tokens.refresh_lifetime,
+        )
+    )
+    access_token = tokens.issue(
+        user_id=user.id, session_id=family_id, roles=user.roles, mfa=mfa, now=now
+    )
+    return TokenPair(
+        user=user,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=tokens.lifetime_seconds,
+    )
+
+
+def _reject_unusable(session: Session, token_hash: str, *, now: datetime) -> None:
+    token = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    if token is not None and token.used_at is not None and token.revoked_at is None:
+        revoke_family(session, family_id=token.family_id, now=now)
+        raise Unauthorized(
+            "This refresh token was already used; every session of its family is now revoked.",
+            code="refresh_token_reused",
+            persist=True,
+        )
+    raise Unauthorized(
+        "The refresh token is invalid, expired or revoked.", code="invalid_refresh_token"
+    )
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Delete refresh tokens that can no longer be used nor tell anything (expired)."""
+    result = session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
+    return result.rowcount or 0

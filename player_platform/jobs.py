@@ -1,0 +1,71 @@
+"""Background jobs: RQ queues on Redis, or inline in-process for the embedded defaults.
+
+Services never enqueue directly: they register a job with ``enqueue_after_commit`` and it is
+sent only once their unit of work has committed. Jobs are named by dotted path (they live in
+workers/, which imports the services, not the other way round).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.utils import import_attribute
+from sqlalchemy.orm import Session
+
+from player_platform.db import after_commit
+
+QUEUES = (
+    "grant_entitlement",
+    "revoke_entitlement",
+    "scan_content",
+    "moderation_review",
+    "webhook_processing",
+    "leaderboard_update",
+    "notification_send",
+    "fulfilment",
+    "maintenance",
+)
+RETRY_INTERVALS = [10, 60, 300]
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    def __init__(self, redis: Redis, *, inline: bool) -> None:
+        self.redis = redis
+        self.inline = inline
+
+    def queue(self, name: str) -> Queue:
+        if name not in QUEUES:
+            raise ValueError(f"unknown queue {name!r}")
+        return Queue(name, connection=self.redis)
+
+    def enqueue(
+        self, queue: str, func: str, *args: Any, job_id: str | None = None, timeout: int = 300
+    ) -> None:
+        if self.inline:
+            self._run_inline(func, args)
+            return
+        self.queue(queue).enqueue_call(
+            func,
+            args=args,
+            job_id=job_id,
+            timeout=timeout,
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        )
+
+    def enqueue_after_commit(
+        self, session: Session, queue: str, func: str, *args: Any, job_id: str | None = None
+    ) -> None:
+        after_commit(session, lambda: self.enqueue(queue, func, *args, job_id=job_id))
+
+    @staticmethod
+    def _run_inline(func: str, args: tuple[Any, ...]) -> None:
+        try:
+            import_attribute(func)(*args)
+        except Exception:  # an inline job failing must not fail the request that committed
+            log.exception("inline job failed", extra={"job": func})

@@ -1,0 +1,79 @@
+"""The Platform: every long-lived resource a request or a job needs, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import fakeredis
+from redis import Redis
+
+from player_platform.config import Settings
+from player_platform.db import Database
+from player_platform.jobs import Jobs
+from player_platform.security.ratelimit import RateLimiter
+from player_platform.security.tokens import TokenSigner
+from player_platform.security.vault import Vault
+from storage import Storage, open_storage
+
+_in_process_server = fakeredis.FakeServer()
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    redis: Redis
+    storage: Storage
+    jobs: Jobs
+    tokens: TokenSigner
+    vault: Vault
+    limiter: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
+        redis = connect_redis(settings.redis_url)
+        return cls(
+            settings=settings,
+            db=db or Database.from_url(settings.database_url),
+            redis=redis,
+            storage=open_storage(
+                settings.storage_url,
+                secret=settings.secret_key,
+                public_base_url=settings.public_url,
+                s3_endpoint_url=settings.s3_endpoint_url,
+                s3_region=settings.s3_region,
+            ),
+            jobs=Jobs(redis, inline=settings.run_jobs_inline),
+            tokens=TokenSigner(
+                secret=settings.secret_key,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                lifetime_seconds=settings.access_token_seconds,
+                refresh_days=settings.refresh_token_days,
+            ),
+            vault=Vault(settings.key_vault_keys),
+            limiter=RateLimiter(redis),
+        )
+
+
+def connect_redis(url: str) -> Redis:
+    if url == "memory://":
+        return fakeredis.FakeRedis(server=_in_process_server)
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+
+
+_current: Platform | None = None
+
+
+def bind_current(platform: Platform) -> None:
+    """Make ``platform`` the one jobs of this process use (worker start, inline jobs, tests)."""
+    global _current
+    _current = platform
+
+
+def current() -> Platform:
+    """The process's Platform, built from the environment on first use in a worker."""
+    global _current
+    if _current is None:
+        _current = Platform.from_settings(Settings.from_env())
+    return _current

@@ -1,0 +1,50 @@
+"""Sliding-window rate limits in Redis (a weighted two-window counter: one round trip per hit)."""
+
+from __future__ import annotations
+
+import math
+
+from redis import Redis
+
+from player_platform.errors import RateLimited
+
+WINDOW_SECONDS = 60
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, *, prefix: str = "rl") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    def hit(self, bucket: str, *, limit: int, now: float, window: int = WINDOW_SECONDS) -> None:
+        """Count one request in ``bucket``; raise RateLimited when the last ``window`` is full.
+
+        The estimate weights the previous fixed window by how much of it still overlaps the
+        sliding one, so a burst at a window boundary cannot double the limit.
+        """
+        slot, elapsed = divmod(now, window)
+        current_key = f"{self.prefix}:{bucket}:{int(slot)}"
+        previous_key = f"{self.prefix}:{bucket}:{int(slot) - 1}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(current_key)
+        pipe.expire(current_key, window * 2)
+        pipe.get(previous_key)
+        current, _, previous = pipe.execute()
+        previous = int(previous or 0)
+        weight = 1 - elapsed / window
+        if current + previous * weight <= limit:
+            return
+        raise RateLimited(
+            f"Too many requests: the limit is {limit} per {window} seconds.",
+            retry_after=_seconds_until_free(current, previous, limit, elapsed, window),
+        )
+
+
+def _seconds_until_free(
+    current: int, previous: int, limit: int, elapsed: float, window: int
+) -> int:
+    if current >= limit or previous == 0:
+        return math.ceil(window - elapsed)
+    # previous * (1 - (elapsed + wait) / window) + current <= limit
+    wait = window * (1 - (limit - current) / previous) - elapsed
+    return max(1, math.ceil(wait))

@@ -1,0 +1,98 @@
+"""Access tokens (JWT, HS256 pinned) and opaque refresh tokens (stored only as a hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from player_platform.errors import Unauthorized
+
+ALGORITHM = "HS256"
+LEEWAY_SECONDS = 30  # clock skew tolerated on exp and nbf
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    roles: tuple[str, ...]
+    mfa: bool
+    token_id: str
+
+
+class TokenSigner:
+    def __init__(
+        self, *, secret: str, issuer: str, audience: str, lifetime_seconds: int, refresh_days: int
+    ) -> None:
+        self._key = OctKey.import_key(hashlib.sha256(b"jwt:" + secret.encode()).digest())
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime_seconds = lifetime_seconds
+        self.refresh_lifetime = timedelta(days=refresh_days)
+
+    def issue(
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        roles: list[str],
+        mfa: bool,
+        now: datetime,
+    ) -> str:
+        issued = int(now.timestamp())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "roles": list(roles),
+            "mfa": mfa,
+            "jti": uuid.uuid4().hex,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.lifetime_seconds,
+        }
+        return jwt.encode(
+            {"alg": ALGORITHM, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM]
+        )
+
+    def verify(self, token: str, *, now: datetime) -> AccessClaims:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            jwt.JWTClaimsRegistry(
+                now=int(now.timestamp()),
+                leeway=LEEWAY_SECONDS,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                sub={"essential": True},
+                exp={"essential": True},
+                nbf={"essential": True},
+                sid={"essential": True},
+            ).validate(decoded.claims)
+            claims = decoded.claims
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                session_id=uuid.UUID(claims["sid"]),
+                roles=tuple(claims.get("roles", ())),
+                mfa=bool(claims.get("mfa", False)),
+                token_id=str(claims.get("jti", "")),
+            )
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise Unauthorized(
+                "The access token is invalid or expired.", code="invalid_token"
+            ) from None
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,186 @@
+"""Register, sign in, refresh, sign out: the session lifecycle a game client relies on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from player_platform.db import utcnow
+from player_platform.identity.models import Identity, RefreshToken, User
+from player_platform.security.tokens import hash_token
+from tests.support import PASSWORD, bearer, login, register
+
+
+def test_register_login_me_refresh_logout_flow(client):
+    signed_up = register(client, email="Flow@Example.com", display_name="Flow")
+    assert signed_up["user"]["display_name"] == "Flow"
+    assert signed_up["expires_in"] == 1800
+
+    signed_in = login(client, "flow@example.com")
+    assert signed_in.status_code == 200
+    tokens = signed_in.get_json()
+
+    me = client.get("/v1/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 200
+    assert me.get_json()["identities"][0]["provider_id"] == "flow@example.com"
+    assert me.get_json()["roles"] == ["player"]
+
+    refreshed = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    new = refreshed.get_json()
+    assert new["refresh_token"] != tokens["refresh_token"]
+
+    out = client.post("/v1/auth/logout", headers=bearer(new["access_token"]))
+    assert out.status_code == 204
+    after = client.get("/v1/me", headers=bearer(new["access_token"]))
+    assert after.status_code == 401
+    assert after.get_json()["code"] == "session_revoked"
+    spent = client.post("/v1/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    assert spent.status_code == 401
+
+
+def test_email_is_unique_whatever_its_case(client):
+    register(client, email="Someone@Example.com")
+    again = client.post(
+        "/v1/auth/register",
+        json={"email": "  someone@EXAMPLE.com ", "password": PASSWORD, "display_name": "Two"},
+    )
+    assert again.status_code in (409, 422)
+    duplicate = client.post(
+        "/v1/auth/register",
+        json={"email": "SOMEONE@example.com", "password": PASSWORD, "display_name": "Two"},
+    )
+    assert duplicate.status_code == 409
+    assert duplicate.get_json()["code"] == "email_taken"
+
+
+def test_password_is_stored_as_argon2id_and_tokens_only_as_hashes(client, platform):
+    tokens = register(client, email="hash@example.com")
+    with platform.db.unit_of_work() as session:
+        identity = session.scalar(
+            select(Identity).where(Identity.provider_id == "hash@example.com")
+        )
+        stored = session.scalars(select(RefreshToken.token_hash)).all()
+    assert identity.secret_hash.startswith("$argon2id$")
+    assert PASSWORD not in identity.secret_hash
+    assert tokens["refresh_token"] not in stored
+    assert hash_token(tokens["refresh_token"]) in stored
+
+
+def test_wrong_password_and_unknown_email_answer_alike(client):
+    register(client, email="known@example.com")
+    wrong = login(client, "known@example.com", "not the password")
+    unknown = login(client, "nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json()["code"] == unknown.get_json()["code"] == "invalid_credentials"
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_whole_family(client):
+    first = register(client)
+    second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    replay = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replay.status_code == 401
+    assert replay.get_json()["code"] == "refresh_token_reused"
+    # The thief and the owner are both out: the newest token and its access token died too.
+    newest = second.get_json()
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]}).status_code
+        == 401
+    )
+    me = client.get("/v1/me", headers=bearer(newest["access_token"]))
+    assert me.get_json()["code"] == "session_revoked"
+
+
+def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": "made-up"}).get_json()["code"]
+        == "invalid_refresh_token"
+    )
+    tokens = register(client)
+    with platform.db.unit_of_work() as session:
+        token = session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_token(tokens["refresh_token"])
+            )
+        )
+        token.expires_at = utcnow() - timedelta(seconds=1)
+    expired = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert expired.status_code == 401
+    assert expired.get_json()["code"] == "invalid_refresh_token"
+
+
+def test_banned_user_is_refused_at_once_with_reason_and_until(client, platform):
+    tokens = register(client)
+    until = utcnow() + timedelta(days=3)
+    with platform.db.unit_of_work() as session:
+        user = session.get(User, uuid.UUID(tokens["user"]["id"]))
+        user.status, user.status_reason, user.status_until = "suspended", "griefing", until
+    me = client.get("/v1/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 403
+    body = me.get_json()
+    assert body["code"] == "account_banned"
+    assert body["reason"] == "griefing"
+    assert body["until"] == until.isoformat()
+    refresh = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refresh.status_code == 403
+
+
+def test_a_suspension_that_has_run_out_lets_the_player_back(client, platform):
+    tokens = register(client)
+    with platform.db.unit_of_work() as session:
+        user = session.get(User, uuid.UUID(tokens["user"]["id"]))
+        user.status, user.status_until = "suspended", utcnow() - timedelta(minutes=1)
+    assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
+
+
+def test_sessions_are_listed_and_signed_out_everywhere(client):
+    first = register(client, email="devices@example.com")
+    second = login(client, "devices@example.com").get_json()
+    listed = client.get("/v1/me/sessions", headers=bearer(second["access_token"])).get_json()
+    assert len(listed["items"]) == 2
+    assert [item["current"] for item in listed["items"]].count(True) == 1
+
+    out = client.delete("/v1/me/sessions", headers=bearer(second["access_token"]))
+    assert out.status_code == 200
+    assert out.get_json() == {"revoked": 2}
+    for tokens in (first, second):
+        assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
+        assert (
+            client.post(
+                "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+            ).status_code
+            == 401
+        )
+
+
+def test_profile_update_is_audited(client, platform):
+    from player_platform.audit.models import AuditLog
+
+    tokens = register(client, display_name="Before")
+    changed = client.patch(
+        "/v1/me",
+        json={"display_name": "After"},
+        headers={**bearer(tokens["access_token"]), "User-Agent": "game/1.0"},
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["display_name"] == "After"
+    with platform.db.unit_of_work() as session:
+        entry = session.scalar(select(AuditLog).where(AuditLog.action == "user.update"))
+    assert entry.old_values == {"display_name": "Before"}
+    assert entry.new_values == {"display_name": "After"}
+    assert entry.user_agent == "game/1.0"
+    assert entry.ip == "127.0.0.1"
+    assert entry.request_id == changed.headers["X-Request-ID"]
+
+
+def test_repeated_failed_logins_lock_the_account_progressively(client):
+    register(client, email="locked@example.com")
+    for _ in range(5):
+        assert login(client, "locked@example.com", "wrong").status_code == 401
+    locked = login(client, "locked@example.com")  # even the right password
+    assert locked.status_code == 429
+    assert locked.get_json()["code"] == "account_locked"
+    assert 1 <= int(locked.headers["Retry-After"]) <= 61

@@ -1,0 +1,56 @@
+"""Settings come from PP_* variables; production refuses embedded defaults and weak secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from player_platform.config import ConfigError, Settings
+
+PRODUCTION = {
+    "PP_ENV": "production",
+    "PP_DATABASE_URL": "postgresql+psycopg://pp@db/pp",
+    "PP_REDIS_URL": "redis://cache:6379/0",
+    "PP_STORAGE_URL": "s3://pp-bucket",
+    "PP_SECRET_KEY": "s" * 48,
+    "PP_KEY_VAULT_KEYS": "k1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+}
+
+
+def test_no_variables_means_the_embedded_defaults():
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.redis_in_process and settings.run_jobs_inline
+    assert settings.storage_url.startswith("file://")
+
+
+def test_values_are_typed():
+    settings = Settings.from_env({"PP_RATE_LIMIT_AUTH_IP": "7", "PP_JOBS_INLINE": "false"})
+    assert settings.rate_limit_auth_ip == 7
+    assert settings.jobs_inline is False
+    with pytest.raises(ConfigError, match="PP_RATE_LIMIT_AUTH_IP must be an integer"):
+        Settings.from_env({"PP_RATE_LIMIT_AUTH_IP": "many"})
+
+
+def test_production_starts_with_real_services_and_secrets():
+    assert Settings.from_env(PRODUCTION).production
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["PP_DATABASE_URL", "PP_REDIS_URL", "PP_STORAGE_URL", "PP_SECRET_KEY", "PP_KEY_VAULT_KEYS"],
+)
+def test_production_refuses_each_embedded_default(missing):
+    environ = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing) as error:
+        Settings.from_env(environ)
+    assert "\n" not in str(error.value)
+
+
+def test_production_refuses_a_short_secret():
+    with pytest.raises(ConfigError, match="PP_SECRET_KEY"):
+        Settings.from_env({**PRODUCTION, "PP_SECRET_KEY": "short"})
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="PP_ENV"):
+        Settings.from_env({"PP_ENV": "staging"})

@@ -1,0 +1,107 @@
+"""Every non-2xx answer on /v1 is problem+json with a stable code; never a stack trace."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from player_platform.app import create_app
+from player_platform.db import Database
+from player_platform.platform import Platform
+from tests.support import bearer, register
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"]
+    return body
+
+
+def test_unknown_route_is_a_404_problem(client):
+    assert_problem(client.get("/v1/no-such-thing"), 404, "not_found")
+
+
+def test_wrong_method_is_a_405_problem_with_allow(client):
+    response = client.delete("/v1/auth/login")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_non_json_body_is_a_415_problem(client):
+    response = client.post(
+        "/v1/auth/login", data="email=a@b.c", content_type="application/x-www-form-urlencoded"
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_invalid_json_is_a_400_problem(client):
+    response = client.post("/v1/auth/login", data="{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.mimetype == PROBLEM
+
+
+def test_validation_errors_name_each_field(client):
+    response = client.post(
+        "/v1/auth/register", json={"email": "not-an-email", "password": "x", "surprise": 1}
+    )
+    body = assert_problem(response, 422, "validation_error")
+    assert set(body["errors"]) == {"email", "password", "display_name", "surprise"}
+
+
+def test_a_float_is_not_an_integer(client, platform):
+    tokens = register(client)
+    response = client.get("/v1/admin/audit-logs?limit=1.5", headers=bearer(tokens["access_token"]))
+    assert response.status_code in (403, 422)  # a player is refused before or after parsing
+    assert response.mimetype == PROBLEM
+
+
+def test_oversized_body_is_a_413_problem(client, platform):
+    big = {"email": "big@example.com", "password": "x" * 2_000_000, "display_name": "B"}
+    assert_problem(client.post("/v1/auth/register", json=big), 413, "payload_too_large")
+
+
+def test_rate_limit_is_a_429_problem_with_retry_after(settings, db):
+    tight = dataclasses.replace(settings, rate_limit_auth_ip=3)
+    client = create_app(platform=Platform.from_settings(tight, db=db)).test_client()
+    statuses = [
+        client.post(
+            "/v1/auth/login", json={"email": f"u{i}@example.com", "password": "whatever"}
+        ).status_code
+        for i in range(5)
+    ]
+    assert statuses[:3] == [401, 401, 401]
+    response = client.post("/v1/auth/login", json={"email": "z@example.com", "password": "x"})
+    body = assert_problem(response, 429, "rate_limited")
+    assert "limit" in body["detail"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_reads_and_writes_have_their_own_limits(settings, db):
+    tight = dataclasses.replace(settings, rate_limit_read_ip=2, rate_limit_write_user=1000)
+    client = create_app(platform=Platform.from_settings(tight, db=db)).test_client()
+    codes = [client.get("/v1/me").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    assert client.post("/v1/auth/logout").status_code == 401  # writes still go through
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_internals(settings, tmp_path):
+    broken_db = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    client = create_app(platform=Platform.from_settings(settings, db=broken_db)).test_client()
+    response = client.post("/v1/auth/login", json={"email": "a@example.com", "password": "x"})
+    body = assert_problem(response, 500, "internal_error")
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "psycopg" not in text and "127.0.0.1" not in text
+    assert body["detail"]
+    assert response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("path", ["/v1/me", "/v1/me/sessions", "/v1/admin/audit-logs"])
+def test_missing_token_is_a_401_problem(client, path):
+    assert_problem(client.get(path), 401, "unauthorized")

@@ -1,0 +1,41 @@
+"""`python -m workers [queue ...]`: one RQ worker on the given queues (default: all) and the
+periodic scheduler beside it (`--no-scheduler` to leave that to another process)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from rq import Worker
+
+from player_platform.config import Settings
+from player_platform.jobs import QUEUES
+from player_platform.logs import configure_logging
+from player_platform.platform import Platform, bind_current
+from workers import schedule
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m workers")
+    parser.add_argument("queues", nargs="*", default=list(QUEUES))
+    parser.add_argument("--no-scheduler", action="store_true")
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    args = parser.parse_args()
+
+    configure_logging()
+    platform = Platform.from_settings(Settings.from_env())
+    bind_current(platform)
+    stop = threading.Event()
+    if not args.no_scheduler:
+        threading.Thread(
+            target=schedule.run_forever, args=(platform.jobs, stop), name="scheduler", daemon=True
+        ).start()
+    worker = Worker([platform.jobs.queue(name) for name in args.queues], connection=platform.redis)
+    try:
+        worker.work(burst=args.burst, with_scheduler=True)
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    main()

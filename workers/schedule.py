@@ -1,0 +1,46 @@
+"""The periodic scheduler: enqueues each periodic job once per interval, whatever the number of
+schedulers running, by giving every run a job id derived from its time slot."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from player_platform.jobs import Jobs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str
+    queue: str
+    every_seconds: int
+
+
+PERIODIC = (Periodic("purge_expired", "workers.maintenance.purge_expired", "maintenance", 3600),)
+
+
+def enqueue_due(jobs: Jobs, *, now: float, periodic: tuple[Periodic, ...] = PERIODIC) -> list[str]:
+    """Enqueue the jobs whose current slot has not been enqueued yet; returns their job ids."""
+    enqueued = []
+    for task in periodic:
+        # RQ job ids allow letters, digits, "_" and "-" only.
+        job_id = f"periodic-{task.name}-{int(now // task.every_seconds)}"
+        if not jobs.redis.set(f"pp:{job_id}", 1, nx=True, ex=task.every_seconds * 2):
+            continue  # this slot was enqueued already, here or by another scheduler
+        jobs.enqueue(task.queue, task.func, job_id=job_id)
+        enqueued.append(job_id)
+    return enqueued
+
+
+def run_forever(jobs: Jobs, stop: threading.Event, *, tick_seconds: float = 5.0) -> None:
+    while not stop.is_set():
+        try:
+            enqueue_due(jobs, now=time.time())
+        except Exception:  # keep scheduling through a passing Redis failure
+            log.exception("periodic scheduling failed")
+        stop.wait(tick_seconds)
