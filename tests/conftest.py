@@ -28,6 +28,9 @@ ADMIN_DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("PP_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Two test runs on one machine (say, two people in one checkout) each take a slot of their own:
+# PostgreSQL databases pp_test_<slot>_<worker>, Redis databases 1 + 4 * slot + worker.
+SLOT = int(os.environ.get("PP_TEST_SLOT", "0"))
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -38,12 +41,15 @@ def unavailable(what: str, error: Exception) -> None:
 
 
 def _worker_number(worker_id: str) -> int:
-    return 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+    number = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+    if number > 3:
+        raise pytest.UsageError("at most 4 test workers (-n 4): each has its own Redis database")
+    return number
 
 
 @pytest.fixture(scope="session")
 def database_url(worker_id: str) -> Iterator[str]:
-    name = f"pp_test_{_worker_number(worker_id)}"
+    name = f"pp_test_{SLOT}_{_worker_number(worker_id)}"
     admin = sa.create_engine(ADMIN_DATABASE_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -85,7 +91,7 @@ def committing_db(engine: sa.Engine) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_url(worker_id: str) -> str:
-    url = f"{REDIS_URL}/{1 + _worker_number(worker_id)}"
+    url = f"{REDIS_URL}/{1 + 4 * SLOT + _worker_number(worker_id)}"
     try:
         redis_lib.Redis.from_url(url).ping()
     except redis_lib.RedisError as error:
