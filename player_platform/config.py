@@ -49,6 +49,30 @@ class Settings:
     refresh_token_days: int = 30
     trusted_proxies: int = 0
     metrics_public: bool = True
+    # Outside services. Tests point these at fake servers on loopback.
+    steam_api_url: str = "https://partner.steam-api.com"
+    steam_api_key: str | None = None
+    steam_app_id: int | None = None
+    steam_openid_url: str = "https://steamcommunity.com/openid/login"
+    steam_sandbox: bool = False
+    steam_require_ownership: bool = False
+    steam_refuse_publisher_banned: bool = True
+    steam_refuse_vac_banned: bool = False
+    epic_jwks_url: str = "https://api.epicgames.dev/epic/oauth/v2/.well-known/jwks.json"
+    epic_connect_jwks_url: str = "https://api.epicgames.dev/auth/v1/oauth/jwks"
+    epic_issuer: str = "https://api.epicgames.dev/epic/oauth/"
+    epic_connect_issuer: str = "https://api.epicgames.dev/auth/v1/oauth"
+    epic_client_id: str | None = None
+    epic_deployment_id: str | None = None
+    epic_api_url: str = "https://api.epicgames.dev"
+    twitch_api_url: str = "https://api.twitch.tv/helix"
+    twitch_auth_url: str = "https://id.twitch.tv/oauth2"
+    twitch_client_id: str | None = None
+    twitch_client_secret: str | None = None
+    twitch_eventsub_secret: str | None = None
+    stripe_api_url: str = "https://api.stripe.com"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -3,7 +3,7 @@
 from player_platform.audit.models import AuditLog
 from player_platform.db import Base
 from player_platform.idempotency.models import IdempotencyRecord
-from player_platform.identity.models import AccountLink, Identity, RefreshToken, User
+from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
 from player_platform.webhooks.models import WebhookEvent
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "IdempotencyRecord",
     "Identity",
     "RefreshToken",
+    "UsedNonce",
     "User",
     "WebhookEvent",
 ]

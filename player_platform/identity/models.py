@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from player_platform.db import Base, Timestamps, created_at_column, new_id
@@ -29,6 +29,11 @@ class User(Timestamps, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed by the vault
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # Set when this account was merged into another (status "merged") or erased ("deleted").
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    deleted_at: Mapped[datetime | None]
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Identity.linked_at"
@@ -57,6 +62,7 @@ class Identity(Base):
     provider_id: Mapped[str] = mapped_column(String(255))
     provider_email: Mapped[str | None] = mapped_column(String(255))
     secret_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id, email identities
+    credentials: Mapped[str | None] = mapped_column(Text)  # provider tokens, sealed by the vault
     details: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     linked_at: Mapped[datetime] = created_at_column()
 
@@ -104,3 +110,16 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class UsedNonce(Base):
+    """A one-time value a provider handed us (a Steam OpenID response nonce), kept until it
+    could no longer be fresh, so that a replayed assertion is refused."""
+
+    __tablename__ = "used_nonces"
+    __table_args__ = (UniqueConstraint("provider", "nonce"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(20))
+    nonce: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
