@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from blueprints.http import bearer_token, platform
 from player_platform.db import utcnow
-from player_platform.errors import Unauthorized
+from player_platform.errors import Invalid, Unauthorized
 from player_platform.logs import request_id_var
 
 log = logging.getLogger("player_platform.access")
@@ -38,16 +38,22 @@ def _start() -> None:
 
 
 def _check_body() -> None:
-    if not request.path.startswith("/v1/") or request.method not in BODY_METHODS:
+    if not request.path.startswith("/v1/"):
         return
-    limit = platform().settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
-    has_body = bool(request.content_length) or "chunked" in request.headers.get(
-        "Transfer-Encoding", ""
-    )
-    if has_body and not request.is_json:
-        raise UnsupportedMediaType("Send the body as application/json.")
+    body = b""
+    if request.method in BODY_METHODS:
+        limit = platform().settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+        has_body = bool(request.content_length) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
+        if has_body and not request.is_json:
+            raise UnsupportedMediaType("Send the body as application/json.")
+        body = request.get_data(cache=True)
+    # PostgreSQL text cannot hold NUL: refuse it here with a clear 422, not deep down as a 500.
+    if b"%00" in request.query_string or b"\x00" in body or b"\\u0000" in body:
+        raise Invalid("Text may not contain the NUL character.", code="invalid_characters")
 
 
 def _rate_limit() -> None:

@@ -12,13 +12,17 @@ from werkzeug.wrappers import Response
 
 from player_platform.audit.service import Origin
 from player_platform.db import utcnow
-from player_platform.errors import Invalid, Unauthorized
+from player_platform.errors import DomainError, Invalid, Unauthorized
 from player_platform.idempotency import service as idempotency
 from player_platform.identity.sessions import Actor, authenticate
 from player_platform.logs import request_id_var
 from player_platform.platform import Platform
+from player_platform.security import api_keys
+from player_platform.security.tokens import hash_token
 
 BEARER_AUTH = [{"bearerAuth": []}]
+BEARER_OR_API_KEY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+API_KEY_AUTH = [{"apiKeyAuth": []}]
 
 
 def platform() -> Platform:
@@ -36,6 +40,33 @@ def origin() -> Origin:
 def bearer_token() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def api_key() -> str | None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "apikey" and key.strip() else None
+
+
+def current_caller(scope: str) -> Actor | api_keys.ServerCaller:
+    """A player (Bearer token), or a server whose API key holds ``scope`` (ApiKey <key>).
+
+    Call it inside the view's unit of work, like current_actor()."""
+    if api_key() is None:
+        return current_actor()
+    return current_server(scope)
+
+
+def current_server(scope: str) -> api_keys.ServerCaller:
+    """A server whose API key holds ``scope`` (401 without a live key, 403 without the scope)."""
+    key = api_key()
+    if key is None:
+        raise Unauthorized(
+            "Send a server API key: Authorization: ApiKey <key>.", code="api_key_required"
+        )
+    with platform().db.unit_of_work() as session:
+        caller = api_keys.authenticate(session, key=key, now=utcnow())
+    caller.require_scope(scope)
+    return caller
 
 
 def current_actor() -> Actor:
@@ -79,7 +110,7 @@ def idempotent(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
             raise Invalid(
                 "Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
             )
-        caller = str(current_actor().id) if bearer_token() else "anonymous"
+        caller = _caller_scope()
         call = idempotency.Request.of(
             scope=f"{request.url_rule.rule} {caller}",
             key=key,
@@ -92,7 +123,12 @@ def idempotent(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
             claimed = idempotency.claim(session, p.redis, p.vault, request=call, now=utcnow())
             if isinstance(claimed, idempotency.StoredResponse):
                 return _replay(claimed)
-            response = view(*args, **kwargs)
+            try:
+                response = view(*args, **kwargs)
+            except DomainError as error:
+                if error.persist:  # its effects commit: free the key so a retry runs again
+                    idempotency.release(session, record_id=claimed)
+                raise
             if response.status_code < 400 and response.is_json:
                 idempotency.complete(
                     session,
@@ -108,6 +144,16 @@ def idempotent(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
         return response
 
     return wrapper
+
+
+def _caller_scope() -> str:
+    """Whose Idempotency-Keys these are: a player's, a server key's, or nobody's."""
+    if bearer_token():
+        return str(current_actor().id)
+    key = api_key()
+    if key:
+        return "key:" + hash_token(key)
+    return "anonymous"
 
 
 def _replay(stored: idempotency.StoredResponse) -> Response:

@@ -17,7 +17,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints import files, guards, ops, problems
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.commerce import bp as commerce_bp
+    from blueprints.leaderboards import bp as leaderboards_bp
+    from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
     from blueprints.me import bp as me_bp
+    from blueprints.wallet import bp as wallet_bp
 
     settings = settings or (platform.settings if platform else Settings.from_env())
     platform = platform or Platform.from_settings(settings)
@@ -42,6 +46,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "apiKeyAuth": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "Server API key: `Authorization: ApiKey <key>`",
+                    },
                 }
             },
         },
@@ -57,6 +67,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(auth_bp)
     api.register_blueprint(me_bp)
     api.register_blueprint(admin_bp)
+    api.register_blueprint(commerce_bp)
+    api.register_blueprint(wallet_bp)
+    api.register_blueprint(leaderboards_bp)
+    api.register_blueprint(leaderboard_moderation_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     problems.register(app)

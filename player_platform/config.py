@@ -65,6 +65,10 @@ class Settings:
     epic_client_id: str | None = None
     epic_deployment_id: str | None = None
     epic_api_url: str = "https://api.epicgames.dev"
+    epic_ecom_keys_url: str = (
+        "https://ecommerceintegration-public-service-ecomprod02.ol.epicgames.com"
+        "/ecommerceintegration/api/public/publickeys"
+    )
     twitch_api_url: str = "https://api.twitch.tv/helix"
     twitch_auth_url: str = "https://id.twitch.tv/oauth2"
     twitch_client_id: str | None = None

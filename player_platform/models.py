@@ -1,19 +1,47 @@
 """Every domain's models, imported once so that Base.metadata is complete (Alembic, tests)."""
 
 from player_platform.audit.models import AuditLog
+from player_platform.commerce.models import (
+    Order,
+    OrderItem,
+    ProviderCursor,
+    RefundRequest,
+    Sku,
+)
 from player_platform.db import Base
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
+from player_platform.leaderboards.models import (
+    LeaderboardEntry,
+    Season,
+    SeasonReward,
+    SeasonStanding,
+)
+from player_platform.security.models import ApiKey
+from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 from player_platform.webhooks.models import WebhookEvent
 
 __all__ = [
     "AccountLink",
+    "ApiKey",
     "AuditLog",
     "Base",
+    "Entitlement",
     "IdempotencyRecord",
     "Identity",
+    "LeaderboardEntry",
+    "LedgerEntry",
+    "Order",
+    "OrderItem",
+    "ProviderCursor",
     "RefreshToken",
+    "RefundRequest",
+    "Season",
+    "SeasonReward",
+    "SeasonStanding",
+    "Sku",
     "UsedNonce",
     "User",
+    "Wallet",
     "WebhookEvent",
 ]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import fakeredis
 from redis import Redis
 
+from player_platform.commerce.stripe import StripeApi
 from player_platform.config import Settings
 from player_platform.db import Database
+from player_platform.identity.epic import EpicVerifier
+from player_platform.identity.providers import SteamPolicy
+from player_platform.identity.steam import SteamWebApi
+from player_platform.identity.steam_openid import SteamOpenId
+from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
@@ -54,6 +61,37 @@ class Platform:
             vault=Vault(settings.key_vault_keys),
             limiter=RateLimiter(redis),
         )
+
+    # Outbound clients, built on first use (each keeps a pooled HTTP session).
+    @cached_property
+    def steam(self) -> SteamWebApi:
+        return SteamWebApi.from_settings(self.settings)
+
+    @cached_property
+    def stripe(self) -> StripeApi:
+        return StripeApi(
+            base_url=self.settings.stripe_api_url, secret_key=self.settings.stripe_secret_key
+        )
+
+    @cached_property
+    def steam_policy(self) -> SteamPolicy:
+        return SteamPolicy.from_settings(self.settings)
+
+    @cached_property
+    def steam_openid(self) -> SteamOpenId:
+        return SteamOpenId(
+            endpoint=self.settings.steam_openid_url,
+            callback_url=f"{self.settings.public_url.rstrip('/')}/v1/auth/steam/openid/callback",
+            secret=self.settings.secret_key,
+        )
+
+    @cached_property
+    def epic(self) -> EpicVerifier:
+        return EpicVerifier.from_settings(self.settings)
+
+    @cached_property
+    def twitch(self) -> TwitchOAuth:
+        return TwitchOAuth.from_settings(self.settings)
 
 
 def connect_redis(url: str) -> Redis:

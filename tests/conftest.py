@@ -22,6 +22,15 @@ from player_platform.config import Settings
 from player_platform.db import Database
 from player_platform.models import Base
 from player_platform.platform import Platform, bind_current
+from tests.fakes import epic as fake_epic
+from tests.fakes import serve
+from tests.fakes import steam as fake_steam
+from tests.fakes import stripe as fake_stripe
+from tests.fakes import twitch as fake_twitch
+from tests.fakes.epic import FakeEpic, epic_app
+from tests.fakes.steam import FakeSteam, steam_app
+from tests.fakes.stripe import FakeStripe, stripe_app
+from tests.fakes.twitch import FakeTwitch, twitch_app
 
 ADMIN_DATABASE_URL = os.environ.get(
     "PP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -108,6 +117,64 @@ def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
     client.close()
 
 
+@pytest.fixture(scope="session")
+def fake_servers() -> Iterator[dict[str, object]]:
+    """The outside services, faked on loopback for the whole test run (PROVIDERS.md)."""
+    fakes = {
+        "steam": FakeSteam(),
+        "epic": FakeEpic(),
+        "twitch": FakeTwitch(),
+        "stripe": FakeStripe(),
+    }
+    with (
+        serve(steam_app(fakes["steam"])) as steam_url,
+        serve(epic_app(fakes["epic"])) as epic_url,
+        serve(twitch_app(fakes["twitch"])) as twitch_url,
+        serve(stripe_app(fakes["stripe"])) as stripe_url,
+    ):
+        fakes["settings"] = {
+            "steam_api_url": steam_url,
+            "steam_api_key": fake_steam.PUBLISHER_KEY,
+            "steam_app_id": fake_steam.APP_ID,
+            "steam_openid_url": f"{steam_url}/openid/login",
+            "epic_jwks_url": f"{epic_url}/epic/oauth/v2/.well-known/jwks.json",
+            "epic_connect_jwks_url": f"{epic_url}/auth/v1/oauth/jwks",
+            "epic_client_id": fake_epic.CLIENT_ID,
+            "epic_deployment_id": fake_epic.DEPLOYMENT_ID,
+            "twitch_auth_url": f"{twitch_url}/oauth2",
+            "twitch_client_id": fake_twitch.CLIENT_ID,
+            "twitch_client_secret": fake_twitch.CLIENT_SECRET,
+            "stripe_api_url": stripe_url,
+            "stripe_secret_key": fake_stripe.SECRET_KEY,
+            "stripe_webhook_secret": fake_stripe.WEBHOOK_SECRET,
+        }
+        yield fakes
+
+
+@pytest.fixture
+def steam(fake_servers) -> FakeSteam:
+    fake_servers["steam"].reset()
+    return fake_servers["steam"]
+
+
+@pytest.fixture
+def epic(fake_servers) -> FakeEpic:
+    fake_servers["epic"].reset()
+    return fake_servers["epic"]
+
+
+@pytest.fixture
+def stripe(fake_servers) -> FakeStripe:
+    fake_servers["stripe"].reset()
+    return fake_servers["stripe"]
+
+
+@pytest.fixture
+def twitch(fake_servers) -> FakeTwitch:
+    fake_servers["twitch"].reset()
+    return fake_servers["twitch"]
+
+
 def make_settings(database_url: str, redis_url: str, tmp_path, **overrides) -> Settings:
     values = {
         "env": "test",
@@ -125,8 +192,8 @@ def make_settings(database_url: str, redis_url: str, tmp_path, **overrides) -> S
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str, redis, tmp_path) -> Settings:
-    return make_settings(database_url, redis_url, tmp_path)
+def settings(database_url: str, redis_url: str, redis, tmp_path, fake_servers) -> Settings:
+    return make_settings(database_url, redis_url, tmp_path, **fake_servers["settings"])
 
 
 @pytest.fixture

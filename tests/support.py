@@ -1,8 +1,14 @@
-"""Small helpers the tests share: sign-up and sign-in through the API, auth headers."""
+"""Small helpers the tests share: sign-up and sign-in through the API, TOTP, staff, headers."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+
+import pyotp
+
+from player_platform.db import utcnow
+from player_platform.identity.models import User
 
 PASSWORD = "correct horse battery staple"
 
@@ -25,3 +31,33 @@ def login(client, email: str, password: str = PASSWORD, **extra):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def enrol(client, access_token: str) -> str:
+    enrolment = client.post("/v1/me/mfa/totp", headers=bearer(access_token))
+    assert enrolment.status_code == 201
+    body = enrolment.get_json()
+    assert body["otpauth_uri"].startswith("otpauth://totp/")
+    confirm = client.post(
+        "/v1/me/mfa/totp/verify",
+        json={"otp": pyotp.TOTP(body["secret"]).now()},
+        headers=bearer(access_token),
+    )
+    assert confirm.status_code == 200
+    assert confirm.get_json()["mfa_enabled"] is True
+    return body["secret"]
+
+
+def code_at(secret: str, step_offset: int) -> str:
+    return pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30 * step_offset))
+
+
+def staff_tokens(client, platform, *, role: str = "moderator") -> dict:
+    """A staff member (``role``) signed in with a TOTP code, so their token carries the rights."""
+    tokens = register(client, display_name=f"Staff {role}")
+    secret = enrol(client, tokens["access_token"])
+    with platform.db.unit_of_work() as session:
+        session.get(User, uuid.UUID(tokens["user"]["id"])).roles = ["player", role]
+    response = login(client, tokens["email"], otp=code_at(secret, 1))
+    assert response.status_code == 200, response.get_json()
+    return {**response.get_json(), "email": tokens["email"], "totp_secret": secret}

@@ -55,6 +55,19 @@ def test_validation_errors_name_each_field(client):
     assert set(body["errors"]) == {"email", "password", "display_name", "surprise"}
 
 
+def test_the_nul_character_is_refused_with_422_not_a_database_error(client):
+    in_query = client.get("/v1/admin/audit-logs?action=a%00b")
+    assert in_query.status_code == 422
+    assert in_query.get_json()["code"] == "invalid_characters"
+    in_body = client.post(
+        "/v1/auth/register",
+        data='{"email": "a@example.com", "password": "pass\\u0000word", "display_name": "A"}',
+        content_type="application/json",
+    )
+    assert in_body.status_code == 422
+    assert in_body.get_json()["code"] == "invalid_characters"
+
+
 def test_a_float_is_not_an_integer(client, platform):
     tokens = register(client)
     response = client.get("/v1/admin/audit-logs?limit=1.5", headers=bearer(tokens["access_token"]))

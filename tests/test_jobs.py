@@ -62,11 +62,12 @@ def test_a_committed_job_runs_on_a_real_worker(live_platform):
 def test_the_scheduler_enqueues_each_period_once_across_schedulers(live_platform):
     jobs = live_platform.jobs
     now = 1_800_000_000.0
-    first = schedule.enqueue_due(jobs, now=now)
-    second = schedule.enqueue_due(jobs, now=now + 5)  # another scheduler, same hour
+    hourly = schedule.PERIODIC[:1]
+    first = schedule.enqueue_due(jobs, now=now, periodic=hourly)
+    second = schedule.enqueue_due(jobs, now=now + 5, periodic=hourly)  # another scheduler
     assert first == [f"periodic-purge_expired-{int(now // 3600)}"]
     assert second == []
-    assert schedule.enqueue_due(jobs, now=now + 3600) != []
+    assert schedule.enqueue_due(jobs, now=now + 3600, periodic=hourly) != []
     assert jobs.queue("maintenance").count == 2
 
 

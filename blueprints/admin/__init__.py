@@ -4,7 +4,7 @@ bp = Blueprint(
     "admin",
     __name__,
     url_prefix="/v1/admin",
-    description="Operators: audit log (staff tokens need a TOTP sign-in)",
+    description="Operators and moderators: audit log, bans (staff tokens need a TOTP sign-in)",
 )
 
-from blueprints.admin import routes  # noqa: E402,F401  (registers the views)
+from blueprints.admin import api_keys, routes, seasons, users  # noqa: E402,F401  (registers the views)

@@ -1,8 +1,11 @@
 from marshmallow import Schema, fields, validate
 
+from player_platform.security.api_keys import SCOPES
+
 
 class PageQuerySchema(Schema):
-    limit = fields.Integer(strict=True, load_default=50, validate=validate.Range(min=1, max=200))
+    # Query strings are text: strict=True would refuse every value ("1.5" is refused anyway).
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
@@ -29,4 +32,33 @@ class AuditLogSchema(Schema):
 
 class AuditLogPageSchema(Schema):
     items = fields.List(fields.Nested(AuditLogSchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class ApiKeyCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+    )
+
+
+class ApiKeySchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True)
+    scopes = fields.List(fields.String(), required=True)
+    created_by = fields.UUID(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyCreatedSchema(ApiKeySchema):
+    key = fields.String(required=True, metadata={"description": "shown this once only"})
+
+
+class ApiKeyPageSchema(Schema):
+    items = fields.List(fields.Nested(ApiKeySchema), required=True)
     next_cursor = fields.String(allow_none=True)

@@ -1,10 +1,19 @@
+from flask import redirect, request
 from flask.views import MethodView
 
 from blueprints.auth import bp
-from blueprints.auth.schemas import LoginSchema, RefreshSchema, RegisterSchema, TokenPairSchema
+from blueprints.auth.schemas import (
+    EpicTokenSchema,
+    LoginSchema,
+    RefreshSchema,
+    RegisterSchema,
+    SteamOpenIdCallbackSchema,
+    SteamTicketSchema,
+    TokenPairSchema,
+)
 from blueprints.http import BEARER_AUTH, current_actor, idempotent, origin, platform
 from player_platform.db import utcnow
-from player_platform.identity import service, sessions
+from player_platform.identity import linking, providers, service, sessions
 
 
 @bp.route("/register")
@@ -68,3 +77,62 @@ class Logout(MethodView):
         with platform().db.unit_of_work() as session:
             actor = current_actor()
             sessions.revoke_family(session, family_id=actor.claims.session_id, now=utcnow())
+
+
+@bp.route("/steam")
+class SteamSignIn(MethodView):
+    @bp.arguments(SteamTicketSchema)
+    @bp.response(200, TokenPairSchema)
+    @bp.alt_response(401, description="steam_ticket_invalid")
+    @bp.alt_response(403, description="game_not_owned, steam_banned, account_banned")
+    @bp.alt_response(503, description="provider_unavailable")
+    def post(self, body):
+        """Sign in from a game client with a Steam session ticket (creates the user once)"""
+        p = platform()
+        found = providers.steam_ticket(
+            p.steam, p.steam_policy, ticket=body["ticket"], identity=body["identity"]
+        )
+        with p.db.unit_of_work() as session:
+            return linking.sign_in(session, p.tokens, found=found, origin=origin(), now=utcnow())
+
+
+@bp.route("/steam/openid")
+class SteamOpenIdStart(MethodView):
+    @bp.response(302, description="to Steam's sign-in page")
+    def get(self):
+        """Web sign-in: go to Steam, which comes back to /steam/openid/callback"""
+        return redirect(platform().steam_openid.login_url(), code=302)
+
+
+@bp.route("/steam/openid/callback")
+class SteamOpenIdCallback(MethodView):
+    @bp.arguments(SteamOpenIdCallbackSchema, location="query")
+    @bp.response(200, TokenPairSchema)
+    @bp.alt_response(
+        401, description="steam_openid_invalid, steam_openid_cancelled, openid_replayed"
+    )
+    @bp.alt_response(403, description="game_not_owned, account_banned")
+    @bp.alt_response(503, description="provider_unavailable")
+    def get(self, query):
+        """Steam's answer: checked locally and with Steam, then tokens"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            steam_id = p.steam_openid.verify(session, request.args, now=utcnow())
+        found = providers.steam_account(p.steam, p.steam_policy, steam_id=steam_id)
+        with p.db.unit_of_work() as session:
+            return linking.sign_in(session, p.tokens, found=found, origin=origin(), now=utcnow())
+
+
+@bp.route("/epic")
+class EpicSignIn(MethodView):
+    @bp.arguments(EpicTokenSchema)
+    @bp.response(200, TokenPairSchema)
+    @bp.alt_response(401, description="epic_token_invalid")
+    @bp.alt_response(403, description="account_banned")
+    @bp.alt_response(503, description="provider_unavailable")
+    def post(self, body):
+        """Sign in with an Epic Account Services or EOS Connect id token"""
+        p = platform()
+        found = providers.epic_token(p.epic, id_token=body["id_token"], now=utcnow())
+        with p.db.unit_of_work() as session:
+            return linking.sign_in(session, p.tokens, found=found, origin=origin(), now=utcnow())

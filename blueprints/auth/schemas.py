@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from blueprints.me.schemas import UserSchema
 
@@ -27,3 +27,33 @@ class TokenPairSchema(Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.Constant("Bearer")
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class SteamTicketSchema(Schema):
+    ticket = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-fA-F]{16,4096}$"),
+        metadata={"description": "hex of ISteamUser::GetAuthTicketForWebApi"},
+    )
+    identity = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9]{1,64}$"),
+        load_default=None,
+        metadata={"description": "the pchIdentity the client passed, if any"},
+    )
+
+
+class EpicTokenSchema(Schema):
+    id_token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=8192),
+        metadata={"description": "Epic Account Services or EOS Connect id token"},
+    )
+
+
+class SteamOpenIdCallbackSchema(Schema):
+    """Steam adds ``openid.*`` fields to our return_to; they are read as they came."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    state = fields.String(required=True, validate=validate.Length(min=1, max=512))

@@ -34,6 +34,8 @@ class User(Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     deleted_at: Mapped[datetime | None]
+    # The board a regional leaderboard season puts the player on ("eu", "na", ...).
+    region: Mapped[str | None] = mapped_column(String(16))
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Identity.linked_at"

@@ -108,11 +108,24 @@ def login(
 
 
 def update_profile(
-    session: Session, *, user: User, display_name: str | None, origin: Origin, now: datetime
+    session: Session,
+    *,
+    user: User,
+    display_name: str | None,
+    origin: Origin,
+    now: datetime,
+    region: str | None = None,
 ) -> User:
-    if display_name is not None and display_name.strip() != user.display_name:
-        old = {"display_name": user.display_name}
-        user.display_name = display_name.strip()
+    """Change the display name and/or the region (the board of regional leaderboards)."""
+    wanted = {
+        "display_name": display_name.strip() if display_name is not None else None,
+        "region": region,
+    }
+    changed = {k: v for k, v in wanted.items() if v is not None and v != getattr(user, k)}
+    if changed:
+        old = {k: getattr(user, k) for k in changed}
+        for name, value in changed.items():
+            setattr(user, name, value)
         user.updated_at = now
         record(
             session,
@@ -122,7 +135,7 @@ def update_profile(
             resource_id=user.id,
             origin=origin,
             old=old,
-            new={"display_name": user.display_name},
+            new=changed,
         )
     return user
 

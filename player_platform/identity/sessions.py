@@ -42,10 +42,15 @@ class Actor:
             raise Forbidden("Sign in with a TOTP code to use staff rights.", code="mfa_required")
 
 
+CLOSED_STATUSES = frozenset({"merged", "deleted"})
+
+
 def ensure_active(user: User, *, now: datetime) -> None:
     """Raise account_banned for a banned user, or a suspended one whose suspension still runs."""
     if user.status == "active":
         return
+    if user.status in CLOSED_STATUSES:
+        raise Unauthorized("This account was closed or merged into another.", code="account_closed")
     if user.status == "suspended" and user.status_until is not None and user.status_until <= now:
         return
     raise Forbidden(

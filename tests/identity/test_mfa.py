@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pyotp
 from sqlalchemy import func, select
@@ -12,26 +11,7 @@ from player_platform.audit.models import AuditLog
 from player_platform.db import utcnow
 from player_platform.identity.models import User
 from player_platform.identity.service import ensure_admin
-from tests.support import PASSWORD, bearer, login, register
-
-
-def enrol(client, access_token: str) -> str:
-    enrolment = client.post("/v1/me/mfa/totp", headers=bearer(access_token))
-    assert enrolment.status_code == 201
-    body = enrolment.get_json()
-    assert body["otpauth_uri"].startswith("otpauth://totp/")
-    confirm = client.post(
-        "/v1/me/mfa/totp/verify",
-        json={"otp": pyotp.TOTP(body["secret"]).now()},
-        headers=bearer(access_token),
-    )
-    assert confirm.status_code == 200
-    assert confirm.get_json()["mfa_enabled"] is True
-    return body["secret"]
-
-
-def code_at(secret: str, step_offset: int) -> str:
-    return pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30 * step_offset))
+from tests.support import PASSWORD, bearer, code_at, enrol, login, register
 
 
 def test_enrolled_account_needs_a_code_and_a_code_works_once(client):

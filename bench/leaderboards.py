@@ -1,0 +1,269 @@
+"""Leaderboard throughput and latency against the production server setup, beside redis-benchmark.
+
+    .venv/bin/python bench/leaderboards.py --server gunicorn --seconds 10
+
+Creates a scratch PostgreSQL database (pp_bench_lb) and uses Redis database 15, seeds 100,000
+players with scores into one season (bulk SQL, then the index rebuild the service itself uses),
+serves `wsgi:app` with the chosen WSGI server on loopback, and drives it with an asyncio HTTP/1.1
+client at --connections keep-alive connections: score submissions (random players, `best`
+operator), top-10 reads and around-me reads (radius 5). redis-benchmark then runs ZADD and
+ZREVRANK on the same machine. Everything is printed as one table. The load generator shares
+the 2 cores with the server, as in the Nakama figures the issue compares against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from player_platform.__main__ import migrate  # noqa: E402
+from player_platform.config import Settings  # noqa: E402
+from player_platform.db import Database, utcnow  # noqa: E402
+from player_platform.identity.models import RefreshToken, User  # noqa: E402
+from player_platform.jobs import Jobs  # noqa: E402
+from player_platform.leaderboards import lifecycle  # noqa: E402
+from player_platform.leaderboards.index import LeaderboardIndex  # noqa: E402
+from player_platform.leaderboards.models import LeaderboardEntry, Season  # noqa: E402
+from player_platform.security.tokens import TokenSigner  # noqa: E402
+
+DATABASE = "pp_bench_lb"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+SECRET = "benchmark-secret-key-that-is-long-enough-for-production"
+SEASON = "bench-season"
+PLAYERS = 100_000
+TOKENS = 2_000  # players that submit (each with a signed-in session)
+SERVERS = {
+    "gunicorn": "{venv}/gunicorn --bind 127.0.0.1:{port} --workers {workers} --threads 8 "
+    "--worker-class gthread --keep-alive 30 --log-level warning wsgi:app",
+    "granian": "{venv}/granian --interface wsgi --host 127.0.0.1 --port {port} "
+    "--workers {workers} --blocking-threads 8 --log-level warning wsgi:app",
+}
+
+
+def seed(url: str) -> tuple[list[str], list[str]]:
+    """100,000 players with scores, and access tokens for the first TOKENS of them."""
+    db = Database.from_url(url)
+    now = utcnow()
+    users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(PLAYERS)]
+    season_id = uuid.uuid4()
+    signer = TokenSigner(
+        secret=SECRET,
+        issuer="player-platform",
+        audience="player-platform",
+        lifetime_seconds=3600,
+        refresh_days=1,
+    )
+    tokens = []
+    with db.unit_of_work() as session:
+        session.execute(insert(User), users)
+        session.add(
+            Season(
+                id=season_id,
+                season_id=SEASON,
+                name="Bench",
+                type="global",
+                sort="desc",
+                operator="best",
+                start_date=now - timedelta(days=1),
+                end_date=now + timedelta(days=7),
+                reset_rule="archive",
+            )
+        )
+        session.flush()
+        session.execute(
+            insert(LeaderboardEntry),
+            [
+                {
+                    "season_id": season_id,
+                    "user_id": u["id"],
+                    "score": random.randrange(10**6),
+                    "reached_at": now - timedelta(microseconds=i),
+                    "region": "",
+                }
+                for i, u in enumerate(users)
+            ],
+        )
+        families = []
+        for user in users[:TOKENS]:
+            family = uuid.uuid4()
+            families.append(
+                {
+                    "user_id": user["id"],
+                    "family_id": family,
+                    "token_hash": uuid.uuid4().hex,
+                    "expires_at": now + timedelta(days=1),
+                }
+            )
+            tokens.append(
+                signer.issue(
+                    user_id=user["id"], session_id=family, roles=["player"], mfa=False, now=now
+                )
+            )
+        session.execute(insert(RefreshToken), families)
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    with db.unit_of_work() as session:
+        lifecycle.rebuild_index(
+            session, LeaderboardIndex(client, Jobs(client, inline=True)), season_id=season_id
+        )
+    db.dispose()
+    return tokens, [str(u["id"]) for u in users]
+
+
+async def drive(port, make, seconds, connections):
+    latencies, errors = [], 0
+    deadline = time.perf_counter() + seconds
+
+    async def one() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < deadline:
+            request = make()
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            errors += not head.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2"))
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+def post(path: str, body: str, token: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+def redis_benchmark(command: str, requests: int, connections: int) -> float:
+    output = subprocess.run(
+        [
+            "redis-benchmark",
+            "-n",
+            str(requests),
+            "-c",
+            str(connections),
+            "-r",
+            str(PLAYERS),
+            "--dbnum",
+            "15",
+            "-q",
+            *shlex.split(command),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.findall(r"([\d.]+) requests per second", output)[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", choices=sorted(SERVERS), default="gunicorn")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    migrate(Settings(database_url=url))
+    started = time.perf_counter()
+    tokens, user_ids = seed(url)
+    print(f"seeded {PLAYERS:,} players in {time.perf_counter() - started:.1f} s")
+
+    env = {
+        **os.environ,
+        "PP_ENV": "development",
+        "PP_DATABASE_URL": url,
+        "PP_REDIS_URL": REDIS_URL,
+        "PP_SECRET_KEY": SECRET,
+        "PP_JOBS_INLINE": "false",
+        "PP_RATE_LIMIT_WRITE_USER": "10000000",
+        "PP_RATE_LIMIT_READ_IP": "100000000",
+    }
+    command = SERVERS[args.server].format(
+        venv=Path(sys.executable).parent, port=args.port, workers=args.workers
+    )
+    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        scenarios = {
+            "submit score": lambda: post(
+                f"/v1/leaderboards/{SEASON}/scores",
+                f'{{"score": {random.randrange(2 * 10**6)}}}',
+                random.choice(tokens),
+            ),
+            "top 10": lambda: get(f"/v1/leaderboards/{SEASON}?limit=10"),
+            "around me (r=5)": lambda: get(
+                f"/v1/leaderboards/{SEASON}/around/{random.choice(user_ids)}?radius=5"
+            ),
+        }
+        rows = []
+        for name, make in scenarios.items():
+            asyncio.run(drive(args.port, make, 1, args.connections))  # warm up
+            rows.append(
+                (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
+            )
+    finally:
+        server.terminate()
+        server.wait()
+    zadd = redis_benchmark("zadd bench:z __rand_int__ m:__rand_int__", 200_000, args.connections)
+    zrank = redis_benchmark("zrevrank bench:z m:__rand_int__", 200_000, args.connections)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+    print(
+        f"\n{args.server}, {args.workers} workers, {args.connections} connections, "
+        f"{args.seconds:g} s per scenario, {PLAYERS:,} players"
+    )
+    print(f"| {'scenario':<26} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |")
+    print(f"|{'-' * 28}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|")
+    for name, rate, p50, p99, errors in rows:
+        print(f"| {name:<26} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |")
+    print(f"| {'redis-benchmark ZADD':<26} | {zadd:8.0f} | {'':>7} | {'':>7} |        |")
+    print(f"| {'redis-benchmark ZREVRANK':<26} | {zrank:8.0f} | {'':>7} | {'':>7} |        |")
+    print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
+
+
+if __name__ == "__main__":
+    main()

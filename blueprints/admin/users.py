@@ -1,0 +1,71 @@
+"""Moderators act on player accounts: ban, suspend, unban."""
+
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from blueprints.admin import bp
+from blueprints.http import BEARER_AUTH, current_actor, origin, platform
+from blueprints.me.schemas import UserSchema
+from player_platform.db import utcnow
+from player_platform.identity import bans
+
+STAFF_ERRORS = "forbidden, mfa_required"
+
+
+class BanSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    until = fields.AwareDateTime(
+        load_default=None, metadata={"description": "end of a suspension; none bans for good"}
+    )
+
+
+class UnbanSchema(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class UserStandingSchema(UserSchema):
+    status_reason = fields.String(allow_none=True)
+    status_until = fields.DateTime(allow_none=True)
+
+
+@bp.route("/users/<uuid:user_id>/ban")
+class UserBan(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(BanSchema)
+    @bp.response(200, UserStandingSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="user_not_found")
+    @bp.alt_response(409, description="account_closed")
+    def post(self, body, user_id):
+        """Ban a player (or suspend until a time): their tokens stop working at once"""
+        with platform().db.unit_of_work() as session:
+            return bans.ban(
+                session,
+                actor=current_actor(),
+                user_id=user_id,
+                reason=body["reason"],
+                until=body["until"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/users/<uuid:user_id>/unban")
+class UserUnban(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(UnbanSchema)
+    @bp.response(200, UserStandingSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="user_not_found")
+    @bp.alt_response(409, description="account_closed")
+    def post(self, body, user_id):
+        """Lift a ban or suspension"""
+        with platform().db.unit_of_work() as session:
+            return bans.unban(
+                session,
+                actor=current_actor(),
+                user_id=user_id,
+                reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )

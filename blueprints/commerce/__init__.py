@@ -1,0 +1,10 @@
+from flask_smorest import Blueprint
+
+bp = Blueprint(
+    "commerce",
+    __name__,
+    url_prefix="/v1",
+    description="Catalog, purchases with Steam, Epic and Stripe, orders and refunds",
+)
+
+from blueprints.commerce import routes  # noqa: E402,F401  (registers the views)

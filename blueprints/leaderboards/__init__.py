@@ -1,0 +1,32 @@
+from flask import current_app
+from flask_smorest import Blueprint
+
+from blueprints.http import platform
+from player_platform.leaderboards.index import LeaderboardIndex
+
+bp = Blueprint(
+    "leaderboards",
+    __name__,
+    url_prefix="/v1",
+    description="Seasons and their leaderboards: submit scores, read ranks, final standings",
+)
+moderation_bp = Blueprint(
+    "leaderboard_moderation",
+    __name__,
+    url_prefix="/v1/moderation/leaderboards",
+    description="Moderators: take a score off a leaderboard, or put it back",
+)
+
+
+def index() -> LeaderboardIndex:
+    """The app's leaderboard index (its Lua scripts are registered once per app)."""
+    found = current_app.extensions.get("player_platform.leaderboards")
+    if found is None:
+        p = platform()
+        found = current_app.extensions["player_platform.leaderboards"] = LeaderboardIndex(
+            p.redis, p.jobs
+        )
+    return found
+
+
+from blueprints.leaderboards import moderation, routes  # noqa: E402,F401  (registers the views)

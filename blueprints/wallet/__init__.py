@@ -1,0 +1,10 @@
+from flask_smorest import Blueprint
+
+bp = Blueprint(
+    "wallet",
+    __name__,
+    url_prefix="/v1",
+    description="Entitlements and wallets: what players own and their ledger of consumables",
+)
+
+from blueprints.wallet import routes  # noqa: E402,F401  (registers the views)

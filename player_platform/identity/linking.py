@@ -1,0 +1,185 @@
+"""One person, one user: sign in with a provider identity, link and unlink identities.
+
+A provider identity (``provider``, ``provider_id``) belongs to at most one user, enforced by
+the unique constraint on ``identities``: concurrent attempts to claim one leave exactly one
+owner. Every link and unlink writes an ``account_links`` row and an audit entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from player_platform.audit.service import Origin, record
+from player_platform.errors import Conflict, NotFound
+from player_platform.identity.models import AccountLink, Identity, User
+from player_platform.identity.sessions import TokenPair, ensure_active, start_session
+from player_platform.security.tokens import TokenSigner
+
+
+@dataclass(frozen=True)
+class ProviderIdentity:
+    """An identity a provider vouched for, ready to sign in with or to link."""
+
+    provider: str
+    provider_id: str
+    display_name: str
+    details: dict[str, Any] = field(default_factory=dict)
+    email: str | None = None
+    secret_hash: str | None = None  # email identities: the argon2id hash
+    credentials: str | None = None  # provider tokens, sealed by the vault
+
+
+def find_identity(session: Session, provider: str, provider_id: str) -> Identity | None:
+    return session.scalar(
+        select(Identity)
+        .where(Identity.provider == provider, Identity.provider_id == provider_id)
+        .options(selectinload(Identity.user))
+    )
+
+
+def sign_in(
+    session: Session,
+    tokens: TokenSigner,
+    *,
+    found: ProviderIdentity,
+    origin: Origin,
+    now: datetime,
+) -> TokenPair:
+    """Sign in as the owner of ``found``, creating the user on first sight."""
+    identity = find_identity(session, found.provider, found.provider_id)
+    if identity is None:
+        identity = _create_user(session, found=found, origin=origin, now=now)
+    else:
+        _refresh(identity, found)
+    ensure_active(identity.user, now=now)
+    return start_session(session, tokens, user=identity.user, mfa=False, origin=origin, now=now)
+
+
+def link(
+    session: Session, *, user: User, found: ProviderIdentity, origin: Origin, now: datetime
+) -> Identity:
+    """Add ``found`` to ``user``. Linking what the user already holds is a no-op; an identity
+    of another user, or a second identity of a provider the user has, is refused."""
+    existing = find_identity(session, found.provider, found.provider_id)
+    if existing is not None and existing.user_id == user.id:
+        _refresh(existing, found)
+        return existing
+    if existing is not None:
+        raise Conflict("This identity belongs to another account.", code="identity_in_use")
+    if any(i.provider == found.provider for i in user.identities):
+        raise Conflict(
+            f"A {found.provider} identity is already linked; unlink it first.",
+            code="provider_already_linked",
+        )
+    identity = _new_identity(found, now=now)
+    try:
+        with session.begin_nested():
+            user.identities.append(identity)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "This identity belongs to another account.", code="identity_in_use"
+        ) from None
+    _log_link(session, user=user, identity=identity, action="link", origin=origin)
+    return identity
+
+
+def unlink(session: Session, *, user: User, provider: str, origin: Origin, now: datetime) -> None:
+    """Remove the user's identity of ``provider``; never the last way into the account."""
+    session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    identity = session.scalar(
+        select(Identity).where(Identity.user_id == user.id, Identity.provider == provider)
+    )
+    if identity is None:
+        raise NotFound(f"No {provider} identity is linked.", code="identity_not_linked")
+    count = session.scalar(select(func.count()).where(Identity.user_id == user.id))
+    if count <= 1:
+        raise Conflict("This is the only way into the account.", code="last_identity")
+    _log_link(session, user=user, identity=identity, action="unlink", origin=origin)
+    session.delete(identity)
+    session.flush()
+    session.expire(user, ["identities"])
+
+
+def _create_user(
+    session: Session, *, found: ProviderIdentity, origin: Origin, now: datetime
+) -> Identity:
+    user = User(display_name=found.display_name[:64] or "Player", roles=["player"], created_at=now)
+    identity = _new_identity(found, now=now)
+    user.identities.append(identity)
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:  # a concurrent first sign-in created it: use that account
+        winner = find_identity(session, found.provider, found.provider_id)
+        if winner is None:
+            raise
+        return winner
+    record(
+        session,
+        actor_id=user.id,
+        action="user.register",
+        resource_type="user",
+        resource_id=user.id,
+        origin=origin,
+        new={"display_name": user.display_name, "provider": found.provider},
+    )
+    _log_link(session, user=user, identity=identity, action="link", origin=origin)
+    return identity
+
+
+def _new_identity(found: ProviderIdentity, *, now: datetime) -> Identity:
+    return Identity(
+        provider=found.provider,
+        provider_id=found.provider_id,
+        provider_email=found.email,
+        secret_hash=found.secret_hash,
+        credentials=found.credentials,
+        details=found.details or None,
+        linked_at=now,
+    )
+
+
+def _refresh(identity: Identity, found: ProviderIdentity) -> None:
+    """Keep what the provider says about the account current (persona, bans, tokens)."""
+    if found.details:
+        identity.details = {**(identity.details or {}), **found.details}
+    if found.credentials:
+        identity.credentials = found.credentials
+
+
+def _log_link(
+    session: Session,
+    *,
+    user: User,
+    identity: Identity,
+    action: str,
+    origin: Origin,
+    performed_by: uuid.UUID | None = None,
+) -> None:
+    session.add(
+        AccountLink(
+            user_id=user.id,
+            identity_id=identity.id if action != "unlink" else None,
+            action=action,
+            provider=identity.provider,
+            performed_by=performed_by or user.id,
+        )
+    )
+    record(
+        session,
+        actor_id=performed_by or user.id,
+        action=f"identity.{action}",
+        resource_type="user",
+        resource_id=user.id,
+        origin=origin,
+        new={"provider": identity.provider, "provider_id": identity.provider_id},
+    )

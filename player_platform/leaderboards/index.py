@@ -1,0 +1,256 @@
+"""The Redis index of a season: one sorted set per board, rebuilt from PostgreSQL when missing.
+
+Every member of a board's sorted set has score 0 and sorts by its bytes (memcmp), which are
+the ranking itself: 8 bytes of score (big-endian, sign bit flipped, all bits inverted on
+descending boards), 8 bytes of the microsecond the score was reached, 16 bytes of user id.
+So ZRANK is the rank, ties go to whoever reached the score first (then to the lower user id,
+exactly as PostgreSQL orders `score, reached_at, user_id`), and the whole signed 64-bit range
+of scores is exact (a double score would be exact to 2**53 only, with no room for the time).
+
+Beside each sorted set a hash maps user -> "version|member". Writes carry the entry's
+version from PostgreSQL and are applied only when newer, so concurrent writes, a rebuild
+racing live writes, or a removal all converge on what PostgreSQL holds. A ``ready`` marker says
+the index is complete; without it reads are served from PostgreSQL while a job rebuilds.
+
+All keys of a season share the hash tag ``{season uuid}``: a Redis Cluster keeps one season on
+one shard, and every script touches one slot.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from player_platform.db import after_commit
+from player_platform.jobs import Jobs
+
+SCORE_MIN = -(2**63)
+SCORE_MAX = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+REBUILD_LOCK_SECONDS = 300
+REBUILD_BATCH = 2000
+
+# KEYS: hash, zset, ready. ARGV: user, version, member ("" removes). -> rank (0-based) or false
+APPLY = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local member = ARGV[3]
+local stale = false
+if cur then
+  local sep = string.find(cur, '|', 1, true)
+  local old = string.sub(cur, sep + 1)
+  if tonumber(string.sub(cur, 1, sep - 1)) >= tonumber(ARGV[2]) then
+    stale = true
+    member = old
+  elseif old ~= '' then
+    redis.call('ZREM', KEYS[2], old)
+  end
+end
+if not stale then
+  if member ~= '' then redis.call('ZADD', KEYS[2], 0, member) end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. member)
+end
+if member == '' or redis.call('EXISTS', KEYS[3]) == 0 then return false end
+return redis.call('ZRANK', KEYS[2], member)
+"""
+
+# KEYS: zset, ready. ARGV: start, stop. -> members, or false when the index is not ready
+RANGE = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+return redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+# KEYS: hash, zset, ready. ARGV: user, radius. -> {first rank, members...}, {-1} when unranked,
+# false when the index is not ready
+AROUND = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return {-1} end
+local member = string.sub(cur, string.find(cur, '|', 1, true) + 1)
+if member == '' then return {-1} end
+local rank = redis.call('ZRANK', KEYS[2], member)
+local first = math.max(0, rank - tonumber(ARGV[2]))
+local result = redis.call('ZRANGE', KEYS[2], first, rank + tonumber(ARGV[2]))
+table.insert(result, 1, first)
+return result
+"""
+
+# KEYS: hash, ready. ARGV: users. -> their members ("" or false when absent), or false
+MEMBERS = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local values = redis.call('HMGET', KEYS[1], unpack(ARGV))
+for i, value in ipairs(values) do
+  if value then values[i] = string.sub(value, string.find(value, '|', 1, true) + 1) end
+end
+return values
+"""
+
+
+@dataclass(frozen=True)
+class Placing:
+    """One row of a board as the index holds it; ``rank`` is 1-based."""
+
+    rank: int
+    user_id: uuid.UUID
+    score: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """One sorted set: a season's only board, or one region of a regional season."""
+
+    season: uuid.UUID
+    region: str
+    descending: bool
+
+    @property
+    def tag(self) -> str:
+        return f"lb:{{{self.season}}}"
+
+    @property
+    def zset(self) -> str:
+        return f"{self.tag}:z:{self.region}"
+
+    @property
+    def hash(self) -> str:
+        return f"{self.tag}:h:{self.region}"
+
+    @property
+    def ready(self) -> str:
+        return f"{self.tag}:ready"
+
+    def member(self, *, user_id: uuid.UUID, score: int, reached_at: datetime) -> bytes:
+        ordered = score - SCORE_MIN  # 0 .. 2**64 - 1, in score order
+        if self.descending:
+            ordered = 2**64 - 1 - ordered
+        micros = (reached_at - EPOCH) // MICROSECOND
+        return struct.pack(">QQ", ordered, micros) + user_id.bytes
+
+    def placing(self, rank: int, member: bytes) -> Placing:
+        ordered = struct.unpack(">Q", member[:8])[0]
+        if self.descending:
+            ordered = 2**64 - 1 - ordered
+        return Placing(rank=rank, user_id=uuid.UUID(bytes=member[16:32]), score=ordered + SCORE_MIN)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What PostgreSQL now holds for one entry; ``score`` None means it is off the board."""
+
+    user_id: uuid.UUID
+    version: int
+    score: int | None
+    reached_at: datetime | None
+
+
+class LeaderboardIndex:
+    def __init__(self, redis: Redis, jobs: Jobs) -> None:
+        self.redis = redis
+        self.jobs = jobs
+        self._apply = redis.register_script(APPLY)
+        self._range = redis.register_script(RANGE)
+        self._around = redis.register_script(AROUND)
+        self._members = redis.register_script(MEMBERS)
+
+    def apply(self, board: Board, change: Change) -> int | None:
+        """Record ``change`` unless a newer one is there; the entry's 1-based rank after it,
+        None when the index is not ready (or the entry is off the board)."""
+        rank = self._apply(keys=self._keys(board), args=self._args(board, change))
+        return None if rank is None else rank + 1
+
+    def apply_many(self, board: Board, changes: Iterable[Change]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for change in changes:
+            self._apply(keys=self._keys(board), args=self._args(board, change), client=pipe)
+        pipe.execute()
+
+    def top(self, board: Board, *, offset: int, limit: int) -> list[Placing] | None:
+        members = self._range(keys=[board.zset, board.ready], args=[offset, offset + limit - 1])
+        if members is None:
+            return None
+        return [board.placing(offset + i + 1, m) for i, m in enumerate(members)]
+
+    def around(self, board: Board, user_id: uuid.UUID, *, radius: int) -> list[Placing] | None:
+        """The entry and ``radius`` neighbours each side; [] when the user is not ranked."""
+        found = self._around(keys=self._keys(board), args=[user_id.bytes, radius])
+        if found is None:
+            return None
+        if found[0] == -1:
+            return []
+        first = found[0]
+        return [board.placing(first + i + 1, m) for i, m in enumerate(found[1:])]
+
+    def members(self, board: Board, user_ids: Sequence[uuid.UUID]) -> list[bytes] | None:
+        """The current members of ``user_ids`` (absent ones left out), None when not ready."""
+        found = self._members(keys=[board.hash, board.ready], args=[u.bytes for u in user_ids])
+        if found is None:
+            return None
+        return [m for m in found if m]
+
+    # Rebuild -------------------------------------------------------------------------------
+
+    def is_ready(self, season: uuid.UUID) -> bool:
+        return bool(self.redis.exists(Board(season, "", True).ready))
+
+    def schedule_rebuild(self, session: Session, season: uuid.UUID) -> None:
+        """The index of ``season`` is missing: have one job rebuild it (once this unit of
+        work commits), however many requests notice."""
+        tag = Board(season, "", True).tag
+        if self.redis.set(f"{tag}:rebuild", 1, nx=True, ex=REBUILD_LOCK_SECONDS):
+            self.jobs.enqueue_after_commit(
+                session,
+                "leaderboard_update",
+                "workers.leaderboards.rebuild_index",
+                str(season),
+                job_id=f"lb-rebuild-{season}",
+            )
+
+    def lock_rebuild(self, season: uuid.UUID) -> bool:
+        tag = Board(season, "", True).tag
+        return bool(self.redis.set(f"{tag}:lock", 1, nx=True, ex=REBUILD_LOCK_SECONDS))
+
+    def finish_rebuild(self, season: uuid.UUID) -> None:
+        tag = Board(season, "", True).tag
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(f"{tag}:ready", 1)
+        pipe.delete(f"{tag}:lock", f"{tag}:rebuild")
+        pipe.execute()
+
+    def clear(self, season: uuid.UUID, regions: Iterable[str]) -> None:
+        """Empty a season's boards (its live board was reset); the empty index stays ready."""
+        tag = Board(season, "", True).tag
+        keys = [k for region in regions for k in (f"{tag}:z:{region}", f"{tag}:h:{region}")]
+        pipe = self.redis.pipeline(transaction=True)
+        if keys:
+            pipe.delete(*keys)
+        pipe.set(f"{tag}:ready", 1)
+        pipe.execute()
+
+    def mark_ready_after_commit(self, session: Session, season: uuid.UUID) -> None:
+        """A new season's empty index is complete once the season exists."""
+        after_commit(session, lambda: self.redis.set(Board(season, "", True).ready, 1))
+
+    def release_rebuild(self, season: uuid.UUID) -> None:
+        tag = Board(season, "", True).tag
+        self.redis.delete(f"{tag}:lock", f"{tag}:rebuild")
+
+    @staticmethod
+    def _keys(board: Board) -> list[str]:
+        return [board.hash, board.zset, board.ready]
+
+    @staticmethod
+    def _args(board: Board, change: Change) -> list[object]:
+        member = (
+            b""
+            if change.score is None
+            else board.member(
+                user_id=change.user_id, score=change.score, reached_at=change.reached_at
+            )
+        )
+        return [change.user_id.bytes, change.version, member]

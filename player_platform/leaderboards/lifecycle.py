@@ -1,0 +1,153 @@
+"""What happens to a season over time: its index rebuilt when Redis lost it, and its close.
+
+Closing runs once per season however many workers try at once: the season row is claimed with
+``FOR UPDATE SKIP LOCKED`` and ``closed_at`` set in the same transaction that writes the final
+standings and the pending rewards (which also carry a unique key, so nothing is paid twice)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from itertools import groupby
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from player_platform.audit.service import SYSTEM, record
+from player_platform.db import after_commit, insert_for, new_id
+from player_platform.leaderboards.index import REBUILD_BATCH, Change, LeaderboardIndex
+from player_platform.leaderboards.models import (
+    LeaderboardEntry,
+    Season,
+    SeasonReward,
+    SeasonStanding,
+)
+from player_platform.leaderboards.reads import board_of, ranking
+
+log = logging.getLogger(__name__)
+E = LeaderboardEntry
+
+
+def rebuild_index(session: Session, index: LeaderboardIndex, *, season_id: uuid.UUID) -> int:
+    """Load a season's entries from PostgreSQL into its index; returns how many, -1 when
+    another rebuild holds the lock or the index is already complete.
+
+    Writes that arrive meanwhile go to the index too; versions make the merge exact."""
+    if not index.lock_rebuild(season_id):
+        return -1
+    try:
+        season = session.get(Season, season_id)
+        if season is None or index.is_ready(season_id):
+            return -1
+        rows = session.execute(
+            select(E.user_id, E.region, E.score, E.reached_at, E.version, E.removed_at)
+            .where(E.season_id == season_id)
+            .order_by(E.region)
+            .execution_options(yield_per=REBUILD_BATCH)
+        )
+        loaded = 0
+        for batch in rows.partitions():
+            for region, group in groupby(batch, key=lambda r: r.region):
+                changes = [
+                    Change(r.user_id, r.version, None, None)
+                    if r.removed_at is not None
+                    else Change(r.user_id, r.version, r.score, r.reached_at)
+                    for r in group
+                ]
+                index.apply_many(board_of(season, region), changes)
+                loaded += len(changes)
+        index.finish_rebuild(season_id)
+    except BaseException:
+        index.release_rebuild(season_id)
+        raise
+    log.info("leaderboard index rebuilt", extra={"season": str(season_id), "entries": loaded})
+    return loaded
+
+
+def due_seasons(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    return list(
+        session.scalars(select(Season.id).where(Season.end_date <= now, Season.closed_at.is_(None)))
+    )
+
+
+def close_season(
+    session: Session, index: LeaderboardIndex, *, season_id: uuid.UUID, now: datetime
+) -> bool:
+    """Close an ended season: final standings, pending rewards, reset of the live board.
+    False when it is not due, already closed, or being closed by someone else right now."""
+    season = session.scalar(
+        select(Season)
+        .where(Season.id == season_id, Season.closed_at.is_(None), Season.end_date <= now)
+        .with_for_update(skip_locked=True)
+    )
+    if season is None:
+        return False
+    standings = _final_standings(session, season)
+    if season.reset_rule != "clear" and standings:
+        session.execute(insert(SeasonStanding), standings)
+    rewards = _rewards(season, standings)
+    if rewards:
+        session.execute(
+            insert_for(session, SeasonReward.__table__)
+            .values(rewards)
+            .on_conflict_do_nothing(index_elements=["season_id", "user_id", "sku_id"])
+        )
+    if season.reset_rule != "none":
+        regions = list(session.scalars(select(E.region).where(E.season_id == season.id).distinct()))
+        session.execute(delete(E).where(E.season_id == season.id))
+        after_commit(session, lambda: index.clear(season.id, regions))
+    season.closed_at = now
+    record(
+        session,
+        actor_id=None,
+        action="season.close",
+        resource_type="season",
+        resource_id=season.season_id,
+        origin=SYSTEM,
+        new={
+            "reset_rule": season.reset_rule,
+            "ranked": len(standings),
+            "rewards": len(rewards),
+        },
+    )
+    return True
+
+
+def _final_standings(session: Session, season: Season) -> list[dict[str, object]]:
+    rank = func.row_number().over(partition_by=E.region, order_by=ranking(season, board_of(season)))
+    rows = session.execute(
+        select(E.user_id, E.region, E.score, E.details, rank.label("rank")).where(
+            E.season_id == season.id, E.removed_at.is_(None)
+        )
+    ).all()
+    return [
+        {
+            "id": new_id(),
+            "season_id": season.id,
+            "user_id": r.user_id,
+            "region": r.region,
+            "rank": r.rank,
+            "score": r.score,
+            "details": r.details,
+        }
+        for r in rows
+    ]
+
+
+def _rewards(season: Season, standings: list[dict[str, object]]) -> list[dict[str, object]]:
+    """One pending reward per player and SKU of each band its rank falls in (per region)."""
+    return [
+        {
+            "id": new_id(),
+            "season_id": season.id,
+            "user_id": standing["user_id"],
+            "rank": standing["rank"],
+            "sku_id": band["sku_id"],
+            "quantity": band["quantity"],
+            "status": "pending",
+        }
+        for standing in standings
+        for band in season.rewards or []
+        if band["from_rank"] <= standing["rank"] <= band["to_rank"]
+    ]

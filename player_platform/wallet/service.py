@@ -1,0 +1,312 @@
+"""Entitlements and wallets: grant, spend, revoke, claw back, reconcile, move on merge.
+
+Every ledger change locks its wallet row first (``SELECT ... FOR UPDATE``), so concurrent
+changes to one wallet serialize and each entry's ``balance_after`` is exact. Effects that must
+happen once carry a ``reference`` (or an entitlement ``grant_key``) under a unique constraint:
+a repeat inserts nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from player_platform.db import insert_for
+from player_platform.errors import Conflict, Invalid
+from player_platform.pagination import Page, Position
+from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    wallet_id: uuid.UUID
+    balance: int
+    ledger_sum: int
+
+
+def grant_entitlement(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    sku_id: str,
+    grant_key: str,
+    order_id: uuid.UUID | None,
+    now: datetime,
+) -> Entitlement:
+    """Grant a durable SKU once per ``grant_key``; a repeat returns the existing grant."""
+    table = Entitlement.__table__
+    session.execute(
+        insert_for(session, table)
+        .values(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            sku_id=sku_id,
+            order_id=order_id,
+            grant_key=grant_key,
+            status="active",
+            granted_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["grant_key"])
+    )
+    return session.scalars(select(Entitlement).where(Entitlement.grant_key == grant_key)).one()
+
+
+def revoke_entitlements(
+    session: Session, *, order_id: uuid.UUID, reason: str, now: datetime, sku_ids=None
+) -> list[Entitlement]:
+    """Revoke the active entitlements an order granted (only ``sku_ids`` when given)."""
+    query = select(Entitlement).where(
+        Entitlement.order_id == order_id, Entitlement.status == "active"
+    )
+    if sku_ids is not None:
+        query = query.where(Entitlement.sku_id.in_(sku_ids))
+    revoked = list(session.scalars(query.with_for_update()))
+    for entitlement in revoked:
+        entitlement.status = "revoked"
+        entitlement.revoked_at = now
+        entitlement.revocation_reason = reason
+    return revoked
+
+
+def list_entitlements(session: Session, *, user_id: uuid.UUID, status: str) -> list[Entitlement]:
+    return list(
+        session.scalars(
+            select(Entitlement)
+            .where(Entitlement.user_id == user_id, Entitlement.status == status)
+            .order_by(Entitlement.granted_at, Entitlement.id)
+        )
+    )
+
+
+def locked_wallet(session: Session, *, user_id: uuid.UUID, sku_id: str, now: datetime) -> Wallet:
+    """The wallet row, created on first use, locked until the transaction ends."""
+    session.execute(
+        insert_for(session, Wallet.__table__)
+        .values(id=uuid.uuid4(), user_id=user_id, sku_id=sku_id, balance=0, debt=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["user_id", "sku_id"])
+    )
+    return session.scalars(
+        select(Wallet)
+        .where(Wallet.user_id == user_id, Wallet.sku_id == sku_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _append(
+    session: Session,
+    wallet: Wallet,
+    *,
+    change_type: str,
+    quantity: int,
+    now: datetime,
+    order_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> LedgerEntry | None:
+    """Add one entry and move the balance with it; None when ``reference`` was used already."""
+    if reference is not None and session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.reference == reference)
+    ):
+        return None  # the wallet lock is held: no one else can insert this reference meanwhile
+    wallet.balance += quantity
+    wallet.updated_at = now
+    entry = LedgerEntry(
+        wallet_id=wallet.id,
+        sku_id=wallet.sku_id,
+        change_type=change_type,
+        quantity=quantity,
+        balance_after=wallet.balance,
+        order_id=order_id,
+        reason=reason,
+        reference=reference,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def credit(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    sku_id: str,
+    quantity: int,
+    now: datetime,
+    change_type: str = "grant",
+    order_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> Wallet:
+    """Add ``quantity`` (once per ``reference``); an outstanding debt is settled from it first."""
+    wallet = locked_wallet(session, user_id=user_id, sku_id=sku_id, now=now)
+    entry = _append(
+        session,
+        wallet,
+        change_type=change_type,
+        quantity=quantity,
+        now=now,
+        order_id=order_id,
+        reason=reason,
+        reference=reference,
+    )
+    if entry is not None and wallet.debt:
+        settled = min(wallet.debt, wallet.balance)
+        wallet.debt -= settled
+        _append(session, wallet, change_type="clawback", quantity=-settled, now=now, reason="debt")
+    return wallet
+
+
+def spend(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    sku_id: str,
+    quantity: int,
+    now: datetime,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> Wallet:
+    """Take ``quantity`` from the balance: 409 insufficient_funds, or wallet_in_debt."""
+    if quantity <= 0:
+        raise Invalid("Spend a positive quantity.", errors={"quantity": ["Must be positive."]})
+    wallet = locked_wallet(session, user_id=user_id, sku_id=sku_id, now=now)
+    if wallet.debt:
+        raise Conflict(
+            "This wallet owes a clawed-back balance; spends wait until it is settled.",
+            code="wallet_in_debt",
+            debt=wallet.debt,
+        )
+    if wallet.balance < quantity:
+        raise Conflict(
+            f"The balance of {sku_id} is {wallet.balance}, less than {quantity}.",
+            code="insufficient_funds",
+            balance=wallet.balance,
+        )
+    _append(
+        session,
+        wallet,
+        change_type="spend",
+        quantity=-quantity,
+        now=now,
+        reason=reason,
+        reference=reference,
+    )
+    return wallet
+
+
+def claw_back(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    sku_id: str,
+    quantity: int,
+    order_id: uuid.UUID,
+    reference: str,
+    now: datetime,
+) -> int:
+    """Take back what a refunded order granted: what the balance lacks becomes debt.
+
+    Returns the shortfall recorded as debt (0 when the balance covered it or it ran before).
+    """
+    wallet = locked_wallet(session, user_id=user_id, sku_id=sku_id, now=now)
+    taken = min(quantity, wallet.balance)
+    entry = _append(
+        session,
+        wallet,
+        change_type="clawback",
+        quantity=-taken,
+        now=now,
+        order_id=order_id,
+        reason="refund",
+        reference=reference,
+    )
+    if entry is None:
+        return 0
+    wallet.debt += quantity - taken
+    return quantity - taken
+
+
+def balances(session: Session, *, user_id: uuid.UUID) -> list[Wallet]:
+    return list(
+        session.scalars(select(Wallet).where(Wallet.user_id == user_id).order_by(Wallet.sku_id))
+    )
+
+
+def ledger(
+    session: Session, *, user_id: uuid.UUID, limit: int, cursor: str | None = None
+) -> Page[LedgerEntry]:
+    """Entries of all the user's wallets, newest first."""
+    query = (
+        select(LedgerEntry)
+        .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
+        .where(Wallet.user_id == user_id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        after = Position.decode(cursor)
+        query = query.where(
+            tuple_(LedgerEntry.created_at, LedgerEntry.id) < (after.created_at, after.id)
+        )
+    entries = list(session.scalars(query))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    next_cursor = Position(entries[-1].created_at, entries[-1].id).encode() if more else None
+    return Page(entries, next_cursor)
+
+
+def reconcile(session: Session) -> list[Mismatch]:
+    """Every wallet whose balance differs from the sum of its ledger entries."""
+    sums = (
+        select(LedgerEntry.wallet_id, func.coalesce(func.sum(LedgerEntry.quantity), 0).label("s"))
+        .group_by(LedgerEntry.wallet_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Wallet.id, Wallet.balance, func.coalesce(sums.c.s, 0))
+        .outerjoin(sums, sums.c.wallet_id == Wallet.id)
+        .where(Wallet.balance != func.coalesce(sums.c.s, 0))
+    ).all()
+    return [Mismatch(wallet_id=r[0], balance=r[1], ledger_sum=int(r[2])) for r in rows]
+
+
+def move_holdings(
+    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, now: datetime
+) -> dict[str, int]:
+    """Account merge: move active entitlements and wallet balances (and debts) to the target.
+
+    Balances move as a pair of ``transfer`` entries, so both ledgers still add up; history is
+    not rewritten. Wallets are locked in a fixed order (by SKU) to avoid deadlocks.
+    """
+    moved = session.execute(
+        update(Entitlement)
+        .where(Entitlement.user_id == source_id, Entitlement.status == "active")
+        .values(user_id=target_id)
+    ).rowcount
+    transferred = 0
+    sources = session.scalars(
+        select(Wallet).where(Wallet.user_id == source_id).order_by(Wallet.sku_id)
+    ).all()
+    for source in sources:
+        source = locked_wallet(session, user_id=source_id, sku_id=source.sku_id, now=now)
+        amount, debt = source.balance, source.debt
+        if not amount and not debt:
+            continue
+        target = locked_wallet(session, user_id=target_id, sku_id=source.sku_id, now=now)
+        reason = f"merge:{source_id}"
+        if amount:
+            _append(
+                session, source, change_type="transfer", quantity=-amount, now=now, reason=reason
+            )
+            _append(
+                session, target, change_type="transfer", quantity=amount, now=now, reason=reason
+            )
+        source.debt, target.debt = 0, target.debt + debt
+        transferred += 1
+    return {"entitlements": moved or 0, "wallets": transferred}
