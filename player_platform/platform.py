@@ -8,6 +8,7 @@ from functools import cached_property
 import fakeredis
 from redis import Redis
 
+from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.stripe import StripeApi
 from player_platform.config import Settings
 from player_platform.db import Database
@@ -88,6 +89,10 @@ class Platform:
     @cached_property
     def epic(self) -> EpicVerifier:
         return EpicVerifier.from_settings(self.settings)
+
+    @cached_property
+    def epic_ownership(self) -> EpicOwnership:
+        return EpicOwnership.from_settings(self.settings)
 
     @cached_property
     def twitch(self) -> TwitchOAuth:

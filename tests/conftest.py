@@ -141,6 +141,7 @@ def fake_servers() -> Iterator[dict[str, object]]:
             "epic_connect_jwks_url": f"{epic_url}/auth/v1/oauth/jwks",
             "epic_client_id": fake_epic.CLIENT_ID,
             "epic_deployment_id": fake_epic.DEPLOYMENT_ID,
+            "epic_ecom_keys_url": f"{epic_url}/ecommerceintegration/api/public/publickeys",
             "twitch_auth_url": f"{twitch_url}/oauth2",
             "twitch_client_id": fake_twitch.CLIENT_ID,
             "twitch_client_secret": fake_twitch.CLIENT_SECRET,

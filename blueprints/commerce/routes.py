@@ -130,9 +130,11 @@ class VerifyReceipt(MethodView):
     @idempotent
     @bp.response(200, PurchaseSchema)
     @bp.alt_response(402, description="receipt_invalid, payment_pending")
-    @bp.alt_response(409, description="receipt_already_used")
+    @bp.alt_response(409, description="receipt_already_used, steam_not_linked, epic_not_linked")
+    @bp.alt_response(422, description="not_sold_on_epic")
     def post(self, body):
-        """Verify a provider's receipt and grant what it paid for, once"""
+        """Verify a provider's receipt and grant what it paid for, once (Steam `orderid`,
+        Epic `sku_id` + `ownership_token`, Stripe `payment_intent_id`)"""
         p = platform()
         with p.db.unit_of_work() as session:
             provider = body.pop("provider")

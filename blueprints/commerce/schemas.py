@@ -159,9 +159,10 @@ class SteamFinalizeSchema(Schema):
     order_id = fields.UUID(required=True)
 
 
-RECEIPT_PROVIDERS = ("steam", "stripe")
+RECEIPT_PROVIDERS = ("steam", "epic", "stripe")
 RECEIPT_FIELDS = {
     "steam": ("orderid",),
+    "epic": ("sku_id", "ownership_token"),
     "stripe": ("payment_intent_id",),
 }
 
@@ -170,6 +171,13 @@ class VerifyReceiptSchema(Schema):
     provider = fields.String(required=True, validate=validate.OneOf(RECEIPT_PROVIDERS))
     orderid = fields.String(validate=validate.Regexp(r"^[0-9]{1,20}$"))
     payment_intent_id = fields.String(validate=validate.Regexp(r"^pi_[A-Za-z0-9_]{1,200}$"))
+    sku_id = fields.String(validate=SKU_ID)
+    ownership_token = fields.String(
+        validate=[
+            validate.Length(max=16_384),
+            validate.Regexp(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"),
+        ]
+    )
 
     @validates_schema
     def _fields_of_provider(self, data, **kwargs):

@@ -9,6 +9,7 @@ and grants (nothing new); presented by another account, it is refused with 409
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
-from player_platform.commerce import orders, stripe
+from player_platform.commerce import catalog, orders, stripe
 from player_platform.commerce.models import Order, Sku
 from player_platform.commerce.steam import SteamMicroTxn, SteamTxnFailed, TxnLine
 from player_platform.errors import Conflict, Invalid, PaymentRequired
@@ -26,6 +27,8 @@ from player_platform.identity.models import Identity
 
 if TYPE_CHECKING:
     from player_platform.platform import Platform
+
+NO_CURRENCY = "XXX"  # ISO 4217: no currency involved (Epic orders carry no price)
 
 
 def microtxn(platform: Platform) -> SteamMicroTxn:
@@ -146,6 +149,16 @@ def verify_receipt(
             origin=origin,
             now=now,
         )
+    if provider == "epic":
+        return _verify_epic(
+            session,
+            platform=platform,
+            user_id=user_id,
+            sku_id=receipt["sku_id"],
+            ownership_token=receipt["ownership_token"],
+            origin=origin,
+            now=now,
+        )
     return stripe.verify_payment_intent(
         session,
         platform=platform,
@@ -216,6 +229,63 @@ def _adopt_steam_order(
         now=now,
     )
     return order or orders.lock_by_provider_id(session, "steam", orderid)
+
+
+def _verify_epic(
+    session: Session,
+    *,
+    platform: Platform,
+    user_id: uuid.UUID,
+    sku_id: str,
+    ownership_token: str,
+    origin: Origin,
+    now: datetime,
+) -> orders.Purchase:
+    """Durable ownership on Epic: one order per (Epic account, SKU), provider order id
+    ``{account_id}:{sku_id}``, priced 0 in XXX (Epic took the money; we never see the price)."""
+    account_id = _linked_id(session, user_id, "epic")
+    sku = catalog.get_sku(session, sku_id, active_only=True)
+    if not sku.epic_catalog_item_ids:
+        raise Invalid(f"{sku_id} is not sold on Epic.", code="not_sold_on_epic")
+    claims = platform.epic_ownership.verify(
+        ownership_token,
+        account_id=account_id,
+        catalog_item_ids=sku.epic_catalog_item_ids,
+        now=now,
+    )
+    provider_order_id = f"{account_id}:{sku.sku_id}"
+    claim = functools.partial(
+        orders.claim_existing,
+        session,
+        provider="epic",
+        provider_order_id=provider_order_id,
+        user_id=user_id,
+        origin=origin,
+        now=now,
+    )
+    order = (
+        claim()
+        or orders.create_order(
+            session,
+            user_id=user_id,
+            provider="epic",
+            currency=NO_CURRENCY,
+            lines=[(sku, 1, 0)],
+            provider_order_id=provider_order_id,
+            provider_data={"account_id": account_id},
+            now=now,
+        )
+        or claim()  # a concurrent verification created it first
+    )
+    granted = orders.fulfil(
+        session,
+        order=order,
+        receipt={"epic": {"ownership": claims}},
+        storage=platform.storage,
+        jobs=platform.jobs,
+        now=now,
+    )
+    return orders.Purchase(order, granted)
 
 
 def _int(value: Any) -> int:

@@ -73,7 +73,9 @@ class Jwks:
         if status != 200 or not isinstance(body, dict):
             raise ProviderUnavailable(f"Epic's JWKS answered HTTP {status}.")
         try:
-            fetched = KeySet.import_key_set({"keys": [{"kty": "RSA", **body}]} if self.per_kid else body)
+            fetched = KeySet.import_key_set(
+                {"keys": [{"kty": "RSA", **body}]} if self.per_kid else body
+            )
         except (JoseError, ValueError, TypeError, KeyError):
             raise ProviderUnavailable("Epic's JWKS holds no usable key.") from None
         if self.per_kid and self.keys is not None:

@@ -1,5 +1,6 @@
-"""A fake Epic (PROVIDERS.md 3.5): JWKS of Epic Account Services and EOS Connect, and tokens
-minted with the claim sets real Epic tokens carry."""
+"""A fake Epic (PROVIDERS.md 3.5): JWKS of Epic Account Services and EOS Connect, the ecom
+public keys of ownership-verification tokens, and tokens minted with the claim sets real Epic
+tokens carry."""
 
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ def _new_key() -> RSAKey:
 class FakeEpic:
     keys: list[RSAKey] = field(default_factory=lambda: [_new_key()])
     jwks_fetches: int = 0
+    # Signs ownership-verification tokens (RS512), published at .../publickeys/{kid}.
+    ecom_key: RSAKey = field(default_factory=_new_key)
 
     def reset(self) -> None:
         self.keys = [_new_key()]
         self.jwks_fetches = 0
+        self.ecom_key = _new_key()
 
     def rotate(self) -> None:
         """Sign with a new key from now on (published next to the old one)."""
@@ -72,6 +76,20 @@ class FakeEpic:
         }
         return self.sign({**claims, **overrides})
 
+    def ownership_token(
+        self, account_id: str, catalog_item_ids: list[str], *, owned: bool = True, **overrides
+    ) -> str:
+        """What EOS_Ecom_QueryOwnershipToken hands the game client (PROVIDERS.md 3.4)."""
+        now = int(time.time())
+        claims = {
+            "sub": account_id,
+            "ent": [{"catalogItemId": item, "owned": owned} for item in catalog_item_ids],
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        }
+        return self.sign({**claims, **overrides}, alg="RS512", key=self.ecom_key)
+
     def sign(self, claims: dict, *, alg: str = "RS256", key=None) -> str:
         key = key or self.keys[0]
         return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, claims, key, algorithms=[alg])
@@ -101,7 +119,21 @@ def epic_app(state: FakeEpic) -> Flask:
     def connect_jwks():
         return jsonify(state.jwks())
 
+    _ecom_routes(app, state)
     return app
+
+
+def _ecom_routes(app: Flask, state: FakeEpic) -> None:
+    @app.get("/ecommerceintegration/api/public/publickeys/<kid>")
+    def ecom_public_key(kid: str):
+        if kid != state.ecom_key.kid:
+            error = {
+                "errorCode": "errors.com.epicgames.ecommerceintegration.public_key_not_found",
+                "errorMessage": f"No public key {kid}",
+            }
+            return jsonify(error), 404
+        public = state.ecom_key.as_dict(private=False)
+        return jsonify({"kid": kid, "n": public["n"], "e": public["e"]})
 
 
 def b64url(raw: bytes) -> str:
