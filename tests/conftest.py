@@ -31,6 +31,7 @@ from tests.fakes.epic import FakeEpic, epic_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
+from tests.support import bearer, staff_tokens
 
 ADMIN_DATABASE_URL = os.environ.get(
     "PP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -212,6 +213,12 @@ def app(platform: Platform):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def admin(client, platform) -> dict[str, str]:
+    """Headers of an admin signed in with a TOTP code."""
+    return bearer(staff_tokens(client, platform, role="admin")["access_token"])
 
 
 @pytest.fixture

@@ -61,3 +61,12 @@ def staff_tokens(client, platform, *, role: str = "moderator") -> dict:
     response = login(client, tokens["email"], otp=code_at(secret, 1))
     assert response.status_code == 200, response.get_json()
     return {**response.get_json(), "email": tokens["email"], "totp_secret": secret}
+
+
+def create_api_key(client, admin, scopes=("leaderboards:write",)) -> dict:
+    """A server API key made through the admin API: ``{"id", "key", ...}`` (key shown once)."""
+    response = client.post(
+        "/v1/admin/api-keys", json={"name": "game server", "scopes": list(scopes)}, headers=admin
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

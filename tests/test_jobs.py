@@ -54,6 +54,7 @@ def test_a_committed_job_runs_on_a_real_worker(live_platform):
     assert queue.fetch_job("purge-test").return_value() == {
         "refresh_tokens": 1,
         "idempotency_records": 0,
+        "used_nonces": 0,
     }
     with live_platform.db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(RefreshToken)) == 0

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from player_platform.db import insert_for, new_id
@@ -133,3 +134,9 @@ def _fresh(nonce: str, *, now: datetime) -> bool:
 
 def _refused(why: str) -> Unauthorized:
     return Unauthorized(f"The Steam sign-in was refused: {why}.", code="steam_openid_invalid")
+
+
+def purge_spent_nonces(session: Session, *, now: datetime) -> int:
+    """Forget nonces that are past any freshness window (a replay of them fails as stale)."""
+    result = session.execute(delete(UsedNonce).where(UsedNonce.expires_at <= now))
+    return result.rowcount or 0

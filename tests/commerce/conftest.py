@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from tests.support import bearer, staff_tokens
+from tests.support import bearer
 
 _steam_ids = itertools.count(76561198000000101)
 
@@ -42,11 +42,6 @@ CATALOG = [
         "contents": [{"sku_id": "sword", "quantity": 1}, {"sku_id": "gems", "quantity": 100}],
     },
 ]
-
-
-@pytest.fixture
-def admin(client, platform) -> dict[str, str]:
-    return bearer(staff_tokens(client, platform, role="admin")["access_token"])
 
 
 @pytest.fixture

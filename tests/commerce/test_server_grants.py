@@ -8,8 +8,7 @@ from sqlalchemy import delete, select
 from player_platform.audit.models import AuditLog
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.wallet.models import LedgerEntry
-from tests.leaderboards.test_api_keys import new_key
-from tests.support import bearer, register
+from tests.support import bearer, create_api_key, register
 
 
 def server(key: str, idempotency_key: str) -> dict[str, str]:
@@ -33,7 +32,7 @@ def test_server_grants_need_a_key_with_the_grants_scope(client, admin, catalog):
     assert (as_player.status_code, as_player.get_json()["code"]) == (401, "api_key_required")
     wrong_key = grant(client, server("pp_not-a-key", "a"), user_id)
     assert (wrong_key.status_code, wrong_key.get_json()["code"]) == (401, "invalid_api_key")
-    scores_only = new_key(client, admin, scopes=["leaderboards:write"])["key"]
+    scores_only = create_api_key(client, admin, scopes=["leaderboards:write"])["key"]
     unscoped = grant(client, server(scores_only, "a"), user_id)
     assert (unscoped.status_code, unscoped.get_json()["code"]) == (403, "missing_scope")
     mine = bearer(player["access_token"])
@@ -44,7 +43,7 @@ def test_server_grants_need_a_key_with_the_grants_scope(client, admin, catalog):
 def test_a_retried_server_grant_is_one_grant(client, admin, catalog, platform, redis):
     player = register(client)
     user_id, mine = player["user"]["id"], bearer(player["access_token"])
-    created = new_key(client, admin, scopes=["grants:write"])
+    created = create_api_key(client, admin, scopes=["grants:write"])
     headers = server(created["key"], "match-42-reward")
 
     first = grant(client, headers, user_id)
@@ -82,7 +81,7 @@ def test_a_retried_server_grant_is_one_grant(client, admin, catalog, platform, r
 def test_a_server_spend_beyond_the_balance_is_refused(client, admin, catalog, platform):
     player = register(client)
     user_id, mine = player["user"]["id"], bearer(player["access_token"])
-    key = new_key(client, admin, scopes=["grants:write"])["key"]
+    key = create_api_key(client, admin, scopes=["grants:write"])["key"]
     assert grant(client, server(key, "g"), user_id, sku_id="gems", quantity=50).status_code == 200
 
     spent = grant(client, server(key, "s1"), user_id, sku_id="gems", quantity=30, action="spend")
@@ -106,7 +105,7 @@ def test_a_server_spend_beyond_the_balance_is_refused(client, admin, catalog, pl
 def test_a_server_grant_names_an_existing_player_and_takes_an_idempotency_key(
     client, admin, catalog
 ):
-    key = new_key(client, admin, scopes=["grants:write"])["key"]
+    key = create_api_key(client, admin, scopes=["grants:write"])["key"]
     nobody = grant(client, server(key, "n"), "00000000-0000-4000-8000-000000000000")
     assert (nobody.status_code, nobody.get_json()["code"]) == (404, "user_not_found")
     player = register(client)

@@ -8,12 +8,7 @@ from datetime import timedelta
 import pytest
 
 from player_platform.db import utcnow
-from tests.support import bearer, register, staff_tokens
-
-
-@pytest.fixture
-def admin(client, platform) -> dict[str, str]:
-    return bearer(staff_tokens(client, platform, role="admin")["access_token"])
+from tests.support import bearer, register
 
 
 @pytest.fixture

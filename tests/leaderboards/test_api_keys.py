@@ -10,14 +10,7 @@ from sqlalchemy import select
 from player_platform.audit.models import AuditLog
 from player_platform.security.models import ApiKey
 from tests.leaderboards.conftest import submit, top
-
-
-def new_key(client, admin, scopes=("leaderboards:write",)) -> dict:
-    response = client.post(
-        "/v1/admin/api-keys", json={"name": "game server", "scopes": list(scopes)}, headers=admin
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from tests.support import create_api_key
 
 
 def server(key: str) -> dict:
@@ -25,7 +18,7 @@ def server(key: str) -> dict:
 
 
 def test_a_key_is_shown_once_stored_hashed_and_audited(client, platform, admin):
-    created = new_key(client, admin)
+    created = create_api_key(client, admin)
     listed = client.get("/v1/admin/api-keys", headers=admin).get_json()["items"]
     assert [k["id"] for k in listed] == [created["id"]]
     assert "key" not in listed[0] and created["key"].startswith(listed[0]["prefix"])
@@ -44,7 +37,7 @@ def test_authoritative_seasons_take_scores_from_server_keys_only(
     ada = new_player("Ada")
     refused = submit(client, season, ada, 10)
     assert (refused.status_code, refused.get_json()["code"]) == (403, "server_only")
-    game_server = server(new_key(client, admin)["key"])
+    game_server = server(create_api_key(client, admin)["key"])
     accepted = submit(client, season, game_server, 10, user_id=ada["id"])
     assert accepted.get_json() == {"score": 10, "best": 10, "rank": 1, "previous": None}
     assert top(client, season) == [(1, "Ada", 10)]
@@ -57,11 +50,11 @@ def test_a_key_needs_the_scope_and_stops_working_when_revoked(
 ):
     season = new_season(authoritative=True)
     ada = new_player()
-    unscoped = server(new_key(client, admin, scopes=["grants:write"])["key"])
+    unscoped = server(create_api_key(client, admin, scopes=["grants:write"])["key"])
     response = submit(client, season, unscoped, 1, user_id=ada["id"])
     assert (response.status_code, response.get_json()["code"]) == (403, "missing_scope")
 
-    created = new_key(client, admin)
+    created = create_api_key(client, admin)
     revoked = client.delete(f"/v1/admin/api-keys/{created['id']}", headers=admin)
     assert revoked.status_code == 200 and revoked.get_json()["revoked_at"]
     response = submit(client, season, server(created["key"]), 1, user_id=ada["id"])
@@ -84,7 +77,7 @@ def test_idempotency_keys_of_two_servers_do_not_collide(client, admin, new_seaso
     season = new_season(operator="increment", authoritative=True)
     ada = new_player("Ada")
     url = f"/v1/leaderboards/{season['season_id']}/scores"
-    for key in (new_key(client, admin)["key"], new_key(client, admin)["key"]):
+    for key in (create_api_key(client, admin)["key"], create_api_key(client, admin)["key"]):
         headers = {"Authorization": f"ApiKey {key}", "Idempotency-Key": "same"}
         assert (
             client.post(url, json={"score": 1, "user_id": ada["id"]}, headers=headers).status_code

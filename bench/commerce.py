@@ -1,0 +1,227 @@
+"""Commerce throughput and latency at the service layer, against the fake Steam over real HTTP.
+
+    .venv/bin/python bench/commerce.py --seconds 10 --threads 8
+
+What is measured is the service layer (no Flask, no HTTP in front of it): each operation is the
+unit of work a request runs, on PostgreSQL (scratch database pp_bench_commerce) with Redis
+database 14, from --threads threads of one process:
+- purchase: `init_steam` (pending order + InitTxn to the fake Steam), the player approves in the
+  fake overlay, then `finalize_steam` (QueryTxn, FinalizeTxn, grant, receipt written to disk),
+  two transactions and three HTTP calls to the fake, which runs in this process too;
+- spend, one hot wallet: every thread spends 1 gem from the same wallet (row lock contention);
+- spend, many wallets: every spend picks one of 999 other wallets at random.
+Afterwards every wallet is reconciled (balance = sum of ledger entries) and the hot wallet's
+balance is checked against the number of spends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from player_platform.__main__ import migrate  # noqa: E402
+from player_platform.commerce import service  # noqa: E402
+from player_platform.commerce.models import Sku  # noqa: E402
+from player_platform.config import Settings  # noqa: E402
+from player_platform.db import utcnow  # noqa: E402
+from player_platform.identity.models import Identity, User  # noqa: E402
+from player_platform.platform import Platform  # noqa: E402
+from player_platform.wallet import service as wallet  # noqa: E402
+from tests.fakes import serve  # noqa: E402
+from tests.fakes import steam as fake_steam  # noqa: E402
+
+DATABASE = "pp_bench_commerce"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+BUYERS = 200
+WALLETS = 1_000
+FUNDS = 10**9
+
+
+def scratch_database() -> str:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+    admin.dispose()
+    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    migrate(Settings(env="test", database_url=url))
+    return url
+
+
+def seed(platform: Platform) -> tuple[list[uuid.UUID], uuid.UUID, list[uuid.UUID]]:
+    """Buyers with Steam accounts, one hot wallet, and 999 other funded wallets."""
+    now = utcnow()
+    buyers = [uuid.uuid4() for _ in range(BUYERS)]
+    holders = [uuid.uuid4() for _ in range(WALLETS)]
+    with platform.db.unit_of_work() as session:
+        session.add_all(
+            [
+                Sku(
+                    sku_id="sword",
+                    type="durable",
+                    name="Sword",
+                    prices={"USD": 499},
+                    steam_item_id=1001,
+                ),
+                Sku(
+                    sku_id="gems",
+                    type="consumable",
+                    name="Gems",
+                    prices={"USD": 10},
+                    steam_item_id=1002,
+                ),
+            ]
+        )
+        session.execute(sa.insert(User), [{"id": u, "display_name": "p"} for u in buyers + holders])
+        session.execute(
+            sa.insert(Identity),
+            [
+                {"user_id": u, "provider": "steam", "provider_id": str(76561198000000000 + i)}
+                for i, u in enumerate(buyers)
+            ],
+        )
+        for user_id in holders:
+            wallet.credit(session, user_id=user_id, sku_id="gems", quantity=FUNDS, now=now)
+    return buyers, holders[0], holders[1:]
+
+
+def run(threads: int, seconds: float, operation: Callable[[random.Random], None]) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def loop(seed_value: int) -> None:
+        rng = random.Random(seed_value)
+        mine = []
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                operation(rng)
+            except Exception:  # counted and reported; the run goes on
+                with lock:
+                    errors[0] += 1
+                continue
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "ops": len(latencies),
+        "per_s": len(latencies) / elapsed,
+        "p50": cuts[49] * 1000,
+        "p99": cuts[98] * 1000,
+        "errors": errors[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's request log
+
+    steam = fake_steam.FakeSteam()
+    with serve(fake_steam.steam_app(steam)) as steam_url, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            env="test",
+            database_url=scratch_database(),
+            redis_url=REDIS_URL,
+            storage_url=f"file://{tmp}",
+            secret_key="benchmark-secret-key-that-is-long-enough-for-production",
+            jobs_inline=False,
+            steam_api_url=steam_url,
+            steam_api_key=fake_steam.PUBLISHER_KEY,
+            steam_app_id=fake_steam.APP_ID,
+        )
+        platform = Platform.from_settings(settings)
+        platform.redis.flushdb()
+        buyers, hot, holders = seed(platform)
+
+        def purchase(rng: random.Random) -> None:
+            user_id = rng.choice(buyers)
+            with platform.db.unit_of_work() as session:
+                started = service.init_steam(
+                    session,
+                    platform=platform,
+                    user_id=user_id,
+                    sku_id=rng.choice(["sword", "gems"]),
+                    quantity=1,
+                    currency="USD",
+                    language="en",
+                    now=utcnow(),
+                )
+                order_id, steam_order = started.order.id, started.payment["orderid"]
+            steam.approve(steam_order)
+            with platform.db.unit_of_work() as session:
+                done = service.finalize_steam(
+                    session, platform=platform, user_id=user_id, order_id=order_id, now=utcnow()
+                )
+                assert done.order.status == "fulfilled"
+
+        def spend_from(pick: Callable[[random.Random], uuid.UUID]) -> Callable:
+            def spend(rng: random.Random) -> None:
+                with platform.db.unit_of_work() as session:
+                    wallet.spend(
+                        session, user_id=pick(rng), sku_id="gems", quantity=1, now=utcnow()
+                    )
+
+            return spend
+
+        results = {
+            "verified purchase (Steam)": run(args.threads, args.seconds, purchase),
+            "spend, one hot wallet": run(args.threads, args.seconds, spend_from(lambda r: hot)),
+            f"spend, {WALLETS - 1:,} wallets": run(
+                args.threads, args.seconds, spend_from(lambda r: r.choice(holders))
+            ),
+        }
+        with platform.db.unit_of_work() as session:
+            mismatches = wallet.reconcile(session)
+            hot_balance = wallet.locked_wallet(
+                session, user_id=hot, sku_id="gems", now=utcnow()
+            ).balance
+        platform.redis.flushdb()
+
+    print(
+        f"command: .venv/bin/python bench/commerce.py --seconds {args.seconds:g} "
+        f"--threads {args.threads}"
+    )
+    print(f"{'operation':<28} {'ops':>7} {'ops/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for name, r in results.items():
+        print(
+            f"{name:<28} {r['ops']:>7} {r['per_s']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+            f"{r['errors']:>6}"
+        )
+    hot_spends = results["spend, one hot wallet"]["ops"]
+    print(
+        f"reconciliation mismatches: {len(mismatches)}; hot wallet spent "
+        f"{FUNDS - hot_balance} of {hot_spends} acknowledged spends"
+    )
+
+
+if __name__ == "__main__":
+    main()
