@@ -6,6 +6,9 @@ import itertools
 
 import pytest
 
+from player_platform.audit.service import SYSTEM
+from player_platform.commerce.catalog import create_sku
+from player_platform.db import utcnow
 from tests.support import bearer
 
 _steam_ids = itertools.count(76561198000000101)
@@ -76,3 +79,10 @@ def buy_on_steam(client, steam, headers, sku_id="sword", quantity=1) -> dict:
     )
     assert done.status_code == 200, done.get_json()
     return done.get_json()
+
+
+def seed_catalog(platform) -> None:
+    """The catalog written straight through the service (tests on a live server)."""
+    with platform.db.unit_of_work() as session:
+        for sku in CATALOG:
+            create_sku(session, actor_id=None, origin=SYSTEM, now=utcnow(), **sku)

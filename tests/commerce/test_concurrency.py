@@ -8,19 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from player_platform.audit.service import SYSTEM
-from player_platform.commerce import catalog
 from player_platform.commerce.models import Order
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
-from tests.commerce.conftest import CATALOG, _steam_ids
-
-
-def _seed_catalog(platform) -> None:
-    with platform.db.unit_of_work() as session:
-        for sku in CATALOG:
-            catalog.create_sku(session, actor_id=None, origin=SYSTEM, now=utcnow(), **sku)
+from tests.commerce.conftest import _steam_ids, seed_catalog
 
 
 def _steam_sign_in(live_server, steam) -> tuple[dict, str]:
@@ -34,7 +26,7 @@ def _steam_sign_in(live_server, steam) -> tuple[dict, str]:
 def test_fifty_concurrent_verifications_of_one_receipt_grant_once(
     live_server, live_platform, steam
 ):
-    _seed_catalog(live_platform)
+    seed_catalog(live_platform)
     headers, user_id = _steam_sign_in(live_server, steam)
     init = requests.post(
         f"{live_server}/v1/commerce/steam/init",
@@ -67,7 +59,7 @@ def test_fifty_concurrent_verifications_of_one_receipt_grant_once(
 
 
 def test_two_hundred_concurrent_spends_never_overdraw_one_wallet(live_server, live_platform, steam):
-    _seed_catalog(live_platform)
+    seed_catalog(live_platform)
     headers, user_id = _steam_sign_in(live_server, steam)
     with live_platform.db.unit_of_work() as session:
         wallet.credit(
