@@ -17,9 +17,11 @@ run: $(STAMP)
 	$(PY) -m player_platform init
 	@if [ -n "$$PP_REDIS_URL" ] && [ "$$PP_JOBS_INLINE" != "true" ]; then \
 		$(PY) -m workers & trap "kill $$!" EXIT; \
-		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app; \
+		$(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port $(PORT) \
+			--workers 2 --blocking-threads 4 wsgi:app; \
 	else \
-		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 wsgi:app; \
+		$(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port $(PORT) \
+			--workers 1 --blocking-threads 8 wsgi:app; \
 	fi
 
 test: $(STAMP)

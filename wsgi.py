@@ -1,4 +1,4 @@
-"""gunicorn entry point: `gunicorn wsgi:app`."""
+"""WSGI entry point: `granian --interface wsgi wsgi:app` (or `gunicorn wsgi:app`)."""
 
 from player_platform.app import create_app
 

@@ -53,10 +53,10 @@ SEASON = "bench-season"
 PLAYERS = 100_000
 TOKENS = 2_000  # players that submit (each with a signed-in session)
 SERVERS = {
-    "gunicorn": "{venv}/gunicorn --bind 127.0.0.1:{port} --workers {workers} --threads 8 "
+    "gunicorn": "{venv}/gunicorn --bind 127.0.0.1:{port} --workers {workers} --threads {threads} "
     "--worker-class gthread --keep-alive 30 --log-level warning wsgi:app",
     "granian": "{venv}/granian --interface wsgi --host 127.0.0.1 --port {port} "
-    "--workers {workers} --blocking-threads 8 --log-level warning wsgi:app",
+    "--workers {workers} --blocking-threads {threads} --log-level warning wsgi:app",
 }
 
 
@@ -188,13 +188,45 @@ def redis_benchmark(command: str, requests: int, connections: int) -> float:
     return float(re.findall(r"([\d.]+) requests per second", output)[-1])
 
 
+def profile(directory: str | None, name: str, pid: int, seconds: float):
+    """py-spy sampling the server (every worker) while a scenario runs."""
+    if directory is None:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    out = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name).strip("-") + ".txt")
+    command = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--format",
+        "raw",
+        "--gil",  # samples of the thread holding the GIL: where the CPU goes
+        "--rate",
+        "200",
+        "--duration",
+        str(max(1, int(seconds) - 1)),
+        "--output",
+        str(out),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=sorted(SERVERS), default="gunicorn")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--server-log", default="/tmp/pp_bench_lb_server.log")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record each scenario with py-spy (collapsed stacks, all workers) into DIR",
+    )
     args = parser.parse_args()
 
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -218,9 +250,10 @@ def main() -> None:
         "PP_RATE_LIMIT_READ_IP": "100000000",
     }
     command = SERVERS[args.server].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers
+        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
     )
-    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env)
+    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
+    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
     try:
         for _ in range(100):
             try:
@@ -242,18 +275,23 @@ def main() -> None:
         rows = []
         for name, make in scenarios.items():
             asyncio.run(drive(args.port, make, 1, args.connections))  # warm up
+            spy = profile(args.profile, name, server.pid, args.seconds)
             rows.append(
                 (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
             )
+            if spy is not None:
+                spy.wait()
     finally:
         server.terminate()
         server.wait()
+        log.close()
     zadd = redis_benchmark("zadd bench:z __rand_int__ m:__rand_int__", 200_000, args.connections)
     zrank = redis_benchmark("zrevrank bench:z m:__rand_int__", 200_000, args.connections)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
     print(
-        f"\n{args.server}, {args.workers} workers, {args.connections} connections, "
+        f"\n{args.server}, {args.workers} workers x {args.threads} threads, "
+        f"{args.connections} connections, "
         f"{args.seconds:g} s per scenario, {PLAYERS:,} players"
     )
     print(f"| {'scenario':<26} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |")

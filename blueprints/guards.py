@@ -8,7 +8,8 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from blueprints.http import bearer_token, platform
@@ -21,9 +22,21 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EMAIL_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/register"})
+SLOW_SECONDS = 0.25  # successful requests slower than this are logged at INFO
+
+
+class ApiSessions(SecureCookieSessionInterface):
+    """No cookie session on the API (it authenticates with tokens and API keys): reading and
+    signing one cost ~8% of a leaderboard read. Other paths (review UI) keep theirs."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith("/v1/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def install(app: Flask) -> None:
+    app.session_interface = ApiSessions()
     app.before_request(_start)
     app.before_request(_check_body)
     app.before_request(_rate_limit)
@@ -102,7 +115,15 @@ def _finish(response: Response) -> Response:
     current_app.extensions["player_platform.metrics"].observe(
         method=request.method, route=route, status=response.status_code, seconds=seconds
     )
-    log.info(
+    # Metrics count every request; the log line is for the ones someone will read: failures and
+    # slow answers at INFO, the rest at DEBUG (a JSON line under the handler's lock per request
+    # cost the leaderboard reads ~15% of their time; see docs/PERFORMANCE.md).
+    quiet = response.status_code < 400 and seconds < SLOW_SECONDS
+    level = logging.DEBUG if quiet else logging.INFO
+    if not log.isEnabledFor(level):
+        return response
+    log.log(
+        level,
         "request",
         extra={
             "method": request.method,

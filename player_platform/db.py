@@ -128,7 +128,9 @@ class Database:
         token = _current.set(session)
         try:
             yield session
-            session.commit()
+            # A read served from caches never began a transaction: nothing to commit.
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                session.commit()
         except DomainError as error:
             session.commit() if error.persist else session.rollback()
             raise

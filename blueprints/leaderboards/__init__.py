@@ -1,7 +1,9 @@
 from flask import current_app
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Engine
 
 from blueprints.http import platform
+from player_platform.leaderboards.batch import GroupCommit
 from player_platform.leaderboards.index import LeaderboardIndex
 
 bp = Blueprint(
@@ -27,6 +29,19 @@ def index() -> LeaderboardIndex:
             p.redis, p.jobs
         )
     return found
+
+
+def group_commit() -> GroupCommit | None:
+    """The app's group commit of submissions; None when the database is not an engine of its
+    own (tests that run every request in one rolled-back connection write directly)."""
+    extensions = current_app.extensions
+    if "player_platform.leaderboards.group" not in extensions:
+        db = platform().db
+        usable = isinstance(db.bind, Engine) and db.dialect == "postgresql"
+        extensions["player_platform.leaderboards.group"] = (
+            GroupCommit(db, index()) if usable else None
+        )
+    return extensions["player_platform.leaderboards.group"]
 
 
 from blueprints.leaderboards import moderation, routes  # noqa: E402,F401  (registers the views)

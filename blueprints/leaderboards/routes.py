@@ -1,5 +1,8 @@
+import json
 from datetime import timedelta
 
+import orjson
+from flask import Response, request
 from flask.views import MethodView
 
 from blueprints.admin.schemas import PageQuerySchema
@@ -11,7 +14,7 @@ from blueprints.http import (
     idempotent,
     platform,
 )
-from blueprints.leaderboards import bp, index
+from blueprints.leaderboards import bp, group_commit, index
 from blueprints.leaderboards.schemas import (
     AroundQuerySchema,
     BoardQuerySchema,
@@ -26,6 +29,35 @@ from player_platform.db import utcnow
 from player_platform.leaderboards import reads, service
 
 RECENT = timedelta(days=30)  # ended seasons listed this long after their end
+# One instance each for the hot routes: webargs would build a schema per request from a class.
+TOP_QUERY, AROUND_QUERY, BOARD_QUERY = TopQuerySchema(), AroundQuerySchema(), BoardQuerySchema()
+SUBMIT_BODY = ScoreSubmitSchema()
+
+
+# The hot routes (submit, top, around, me) answer through these instead of a marshmallow dump:
+# the values are known-good (ints, str, uuid, JSON metadata), the shapes are exactly the
+# documented schemas' (test_fuzz checks every response against the OpenAPI document), and
+# orjson writes them about ten times faster than a Nested(many) dump plus json.dumps.
+def _json(body: object) -> Response:
+    try:
+        data = orjson.dumps(body)
+    except TypeError:  # an integer beyond 64 bits inside a player's metadata
+        data = json.dumps(body, default=str).encode()
+    return Response(data, mimetype="application/json")
+
+
+def _standing(s: reads.Standing) -> dict:
+    return {
+        "rank": s.rank,
+        "user_id": str(s.user_id),
+        "display_name": s.display_name,
+        "score": s.score,
+        "metadata": s.metadata,
+    }
+
+
+def _standings(items: list[reads.Standing], next_cursor: str | None) -> Response:
+    return _json({"items": [_standing(s) for s in items], "next_cursor": next_cursor})
 
 
 @bp.route("/seasons")
@@ -41,7 +73,7 @@ class SeasonCollection(MethodView):
 @bp.route("/leaderboards/<season_id>/scores")
 class ScoreCollection(MethodView):
     @bp.doc(security=BEARER_OR_API_KEY)
-    @bp.arguments(ScoreSubmitSchema)
+    @bp.arguments(SUBMIT_BODY)
     @idempotent
     @bp.response(200, SubmissionSchema)
     @bp.alt_response(401, description="unauthorized, invalid_token, invalid_api_key")
@@ -51,33 +83,40 @@ class ScoreCollection(MethodView):
     @bp.alt_response(422, description="score_out_of_bounds, user_id_required")
     def post(self, body, season_id):
         """Submit a score: the season's operator applies; answers the rank it gives"""
+        # With an Idempotency-Key the write commits with the key's record, so not in a group.
+        group = None if "Idempotency-Key" in request.headers else group_commit()
         with platform().db.unit_of_work() as session:
-            return service.submit_score(
+            done = service.submit_score(
                 session,
                 index(),
                 caller=current_caller(service.WRITE_SCOPE),
                 season_id=season_id,
                 now=utcnow(),
+                group=group,
                 **body,
             )
+        return _json(
+            {"score": done.score, "best": done.best, "rank": done.rank, "previous": done.previous}
+        )
 
 
 @bp.route("/leaderboards/<season_id>")
 class Leaderboard(MethodView):
-    @bp.arguments(TopQuerySchema, location="query")
+    @bp.arguments(TOP_QUERY, location="query")
     @bp.response(200, StandingPageSchema)
     @bp.alt_response(404, description="season_not_found")
     @bp.alt_response(422, description="region_required, invalid_cursor")
     def get(self, query, season_id):
         """The top of the board, best first, `limit` per page"""
         with platform().db.unit_of_work() as session:
-            return reads.top(session, index(), season_id=season_id, **query)
+            page = reads.top(session, index(), season_id=season_id, **query)
+        return _standings(page.items, page.next_cursor)
 
 
 @bp.route("/leaderboards/<season_id>/me")
 class MyStanding(MethodView):
     @bp.doc(security=BEARER_AUTH)
-    @bp.arguments(BoardQuerySchema, location="query")
+    @bp.arguments(BOARD_QUERY, location="query")
     @bp.response(200, StandingSchema)
     @bp.alt_response(404, description="season_not_found, not_ranked")
     def get(self, query, season_id):
@@ -92,7 +131,7 @@ class MyStanding(MethodView):
                 region=query["region"] or actor.user.region,
                 radius=0,
             )
-            return standing
+        return _json(_standing(standing))
 
 
 @bp.route("/leaderboards/<season_id>/friends")
@@ -120,14 +159,14 @@ class FriendsBoard(MethodView):
 
 @bp.route("/leaderboards/<season_id>/around/<uuid:user_id>")
 class AroundPlayer(MethodView):
-    @bp.arguments(AroundQuerySchema, location="query")
+    @bp.arguments(AROUND_QUERY, location="query")
     @bp.response(200, StandingPageSchema)
     @bp.alt_response(404, description="season_not_found, not_ranked")
     def get(self, query, season_id, user_id):
         """A player's standing with `radius` neighbours above and below"""
         with platform().db.unit_of_work() as session:
             items = reads.around(session, index(), season_id=season_id, user_id=user_id, **query)
-            return {"items": items, "next_cursor": None}
+        return _standings(items, None)
 
 
 @bp.route("/leaderboards/<season_id>/archive")

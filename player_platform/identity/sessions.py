@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
@@ -131,17 +131,22 @@ def list_sessions(session: Session, *, user_id: uuid.UUID, now: datetime) -> lis
     )
 
 
+# Built once: every authenticated request runs it (building it per call cost ~8% of a request).
+_USER_AND_SESSION = select(
+    User,
+    exists()
+    .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_(None))
+    .correlate(None)
+    .label("open"),
+).where(User.id == bindparam("user_id"))
+
+
 def authenticate(session: Session, tokens: TokenSigner, *, bearer: str, now: datetime) -> Actor:
     """Resolve an access token to an actor with one query: the user and whether its session
     is still open, so bans and sign-outs take effect at once, not when the token expires."""
     claims = tokens.verify(bearer, now=now)
-    session_open = (
-        exists()
-        .where(RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_(None))
-        .correlate(None)
-    )
     row = session.execute(
-        select(User, session_open.label("open")).where(User.id == claims.user_id)
+        _USER_AND_SESSION, {"user_id": claims.user_id, "family_id": claims.session_id}
     ).first()
     if row is None or not row.open:
         raise Unauthorized("This session has ended; sign in again.", code="session_revoked")

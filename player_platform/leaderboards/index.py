@@ -12,23 +12,34 @@ version from PostgreSQL and are applied only when newer, so concurrent writes, a
 racing live writes, or a removal all converge on what PostgreSQL holds. A ``ready`` marker says
 the index is complete; without it reads are served from PostgreSQL while a job rebuilds.
 
+A season's ``names`` hash caches what a read shows beside each rank: user -> JSON
+``[display name, metadata]``. Submissions write it (with the same version rule, in the same
+script), reads fill what is missing from one batched query, a display-name change deletes the
+user's fields (names.py), and the hash expires a day after it was created, which bounds how long
+a name read just before a rename can survive. So a warm read is one Redis call and no query.
+
 All keys of a season share the hash tag ``{season uuid}``: a Redis Cluster keeps one season on
 one shard, and every script touches one slot.
 """
 
 from __future__ import annotations
 
+import json
 import struct
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
 from redis import Redis
+from redis.exceptions import NoScriptError
 from sqlalchemy.orm import Session
 
 from player_platform.db import after_commit
 from player_platform.jobs import Jobs
+from player_platform.leaderboards.seasons import SeasonCache
 
 SCORE_MIN = -(2**63)
 SCORE_MAX = 2**63 - 1
@@ -36,8 +47,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 REBUILD_LOCK_SECONDS = 300
 REBUILD_BATCH = 2000
+NAMES_SECONDS = 86400  # the names hash of a season is rebuilt from PostgreSQL at least daily
 
-# KEYS: hash, zset, ready. ARGV: user, version, member ("" removes). -> rank (0-based) or false
+# KEYS: hash, zset, ready, names. ARGV: user, version, member ("" removes), info ("" leaves the
+# names hash alone), names ttl. -> rank (0-based) or false
 APPLY = """
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local member = ARGV[3]
@@ -55,20 +68,43 @@ end
 if not stale then
   if member ~= '' then redis.call('ZADD', KEYS[2], 0, member) end
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. member)
+  if member == '' then
+    redis.call('HDEL', KEYS[4], ARGV[1])
+  elseif ARGV[4] ~= '' then
+    redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+    redis.call('EXPIRE', KEYS[4], ARGV[5], 'NX')
+  end
 end
 if member == '' or redis.call('EXISTS', KEYS[3]) == 0 then return false end
 return redis.call('ZRANK', KEYS[2], member)
 """
 
-# KEYS: zset, ready. ARGV: start, stop. -> members, or false when the index is not ready
-RANGE = """
-if redis.call('EXISTS', KEYS[2]) == 0 then return false end
-return redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
+# The names (info) of ranked members: their user id is the member's last 16 bytes.
+NAMES_OF = """
+local function names_of(key, members)
+  if #members == 0 then return {} end
+  local users = {}
+  for i, m in ipairs(members) do users[i] = string.sub(m, 17, 32) end
+  return redis.call('HMGET', key, unpack(users))
+end
 """
 
-# KEYS: hash, zset, ready. ARGV: user, radius. -> {first rank, members...}, {-1} when unranked,
-# false when the index is not ready
-AROUND = """
+# KEYS: zset, ready, names. ARGV: start, stop. -> {members, infos}, or false when the index is
+# not ready
+RANGE = (
+    NAMES_OF
+    + """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
+return {members, names_of(KEYS[3], members)}
+"""
+)
+
+# KEYS: hash, zset, ready, names. ARGV: user, radius. -> {first rank, members, infos}, {-1} when
+# unranked, false when the index is not ready
+AROUND = (
+    NAMES_OF
+    + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return {-1} end
@@ -76,10 +112,10 @@ local member = string.sub(cur, string.find(cur, '|', 1, true) + 1)
 if member == '' then return {-1} end
 local rank = redis.call('ZRANK', KEYS[2], member)
 local first = math.max(0, rank - tonumber(ARGV[2]))
-local result = redis.call('ZRANGE', KEYS[2], first, rank + tonumber(ARGV[2]))
-table.insert(result, 1, first)
-return result
+local members = redis.call('ZRANGE', KEYS[2], first, rank + tonumber(ARGV[2]))
+return {first, members, names_of(KEYS[4], members)}
 """
+)
 
 # KEYS: hash, ready. ARGV: users. -> their members ("" or false when absent), or false
 MEMBERS = """
@@ -99,6 +135,23 @@ class Placing:
     rank: int
     user_id: uuid.UUID
     score: int
+
+
+def encode_info(display_name: str, metadata: dict[str, Any] | None) -> bytes:
+    """What a read shows beside a rank, as the names hash holds it."""
+    try:
+        return orjson.dumps([display_name, metadata])
+    except TypeError:  # an integer beyond 64 bits in metadata: orjson would read it as a float
+        return b"J" + json.dumps([display_name, metadata]).encode()
+
+
+def decode_info(info: bytes) -> tuple[str, dict[str, Any] | None]:
+    name, metadata = json.loads(info[1:]) if info[:1] == b"J" else orjson.loads(info)
+    return name, metadata
+
+
+# A page of a board: its placings and, for each, the cached info (None when not cached).
+Ranked = tuple[list[Placing], list[bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -125,6 +178,10 @@ class Board:
     def ready(self) -> str:
         return f"{self.tag}:ready"
 
+    @property
+    def names(self) -> str:
+        return f"{self.tag}:n"
+
     def member(self, *, user_id: uuid.UUID, score: int, reached_at: datetime) -> bytes:
         ordered = score - SCORE_MIN  # 0 .. 2**64 - 1, in score order
         if self.descending:
@@ -147,12 +204,14 @@ class Change:
     version: int
     score: int | None
     reached_at: datetime | None
+    info: bytes | None = None  # encode_info(...) for the names hash, None leaves it as is
 
 
 class LeaderboardIndex:
     def __init__(self, redis: Redis, jobs: Jobs) -> None:
         self.redis = redis
         self.jobs = jobs
+        self.seasons = SeasonCache()  # per app, so tests (one app each) never share copies
         self._apply = redis.register_script(APPLY)
         self._range = redis.register_script(RANGE)
         self._around = redis.register_script(AROUND)
@@ -164,27 +223,59 @@ class LeaderboardIndex:
         rank = self._apply(keys=self._keys(board), args=self._args(board, change))
         return None if rank is None else rank + 1
 
+    def apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:
+        """``apply`` for many boards and entries in one round trip; their 1-based ranks."""
+        if not changes:
+            return []
+        try:
+            ranks = self._apply_all(changes)
+        except NoScriptError:  # Redis restarted: load the script again, then once more
+            self._apply.sha = self.redis.script_load(APPLY)
+            ranks = self._apply_all(changes)
+        return [None if rank is None else rank + 1 for rank in ranks]
+
+    def _apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:
+        # EVALSHA itself: a pipeline given the Script object asks SCRIPT EXISTS first, which is
+        # one more round trip per batch. Running a change twice is harmless (versions).
+        pipe = self.redis.pipeline(transaction=False)
+        for board, change in changes:
+            keys = self._keys(board)
+            pipe.evalsha(self._apply.sha, len(keys), *keys, *self._args(board, change))
+        return pipe.execute()
+
     def apply_many(self, board: Board, changes: Iterable[Change]) -> None:
         pipe = self.redis.pipeline(transaction=False)
         for change in changes:
             self._apply(keys=self._keys(board), args=self._args(board, change), client=pipe)
         pipe.execute()
 
-    def top(self, board: Board, *, offset: int, limit: int) -> list[Placing] | None:
-        members = self._range(keys=[board.zset, board.ready], args=[offset, offset + limit - 1])
-        if members is None:
+    def top(self, board: Board, *, offset: int, limit: int) -> Ranked | None:
+        """A page of the board with the cached infos of its players (None where missing)."""
+        found = self._range(
+            keys=[board.zset, board.ready, board.names], args=[offset, offset + limit - 1]
+        )
+        if found is None:
             return None
-        return [board.placing(offset + i + 1, m) for i, m in enumerate(members)]
+        members, infos = found
+        return [board.placing(offset + i + 1, m) for i, m in enumerate(members)], infos
 
-    def around(self, board: Board, user_id: uuid.UUID, *, radius: int) -> list[Placing] | None:
-        """The entry and ``radius`` neighbours each side; [] when the user is not ranked."""
+    def around(self, board: Board, user_id: uuid.UUID, *, radius: int) -> Ranked | None:
+        """The entry and ``radius`` neighbours each side; ([], []) when it is not ranked."""
         found = self._around(keys=self._keys(board), args=[user_id.bytes, radius])
         if found is None:
             return None
         if found[0] == -1:
-            return []
-        first = found[0]
-        return [board.placing(first + i + 1, m) for i, m in enumerate(found[1:])]
+            return [], []
+        first, members, infos = found
+        return [board.placing(first + i + 1, m) for i, m in enumerate(members)], infos
+
+    def remember_names(self, board: Board, infos: dict[uuid.UUID, bytes]) -> None:
+        """Fill missing fields of the names hash (a concurrent submission's newer one wins)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for user_id, info in infos.items():
+            pipe.hsetnx(board.names, user_id.bytes, info)
+        pipe.expire(board.names, NAMES_SECONDS, nx=True)
+        pipe.execute()
 
     def members(self, board: Board, user_ids: Sequence[uuid.UUID]) -> list[bytes] | None:
         """The current members of ``user_ids`` (absent ones left out), None when not ready."""
@@ -226,6 +317,7 @@ class LeaderboardIndex:
         """Empty a season's boards (its live board was reset); the empty index stays ready."""
         tag = Board(season, "", True).tag
         keys = [k for region in regions for k in (f"{tag}:z:{region}", f"{tag}:h:{region}")]
+        keys.append(f"{tag}:n")
         pipe = self.redis.pipeline(transaction=True)
         if keys:
             pipe.delete(*keys)
@@ -242,7 +334,7 @@ class LeaderboardIndex:
 
     @staticmethod
     def _keys(board: Board) -> list[str]:
-        return [board.hash, board.zset, board.ready]
+        return [board.hash, board.zset, board.ready, board.names]
 
     @staticmethod
     def _args(board: Board, change: Change) -> list[object]:
@@ -253,4 +345,5 @@ class LeaderboardIndex:
                 user_id=change.user_id, score=change.score, reached_at=change.reached_at
             )
         )
-        return [change.user_id.bytes, change.version, member]
+        info = b"" if change.info is None else change.info
+        return [change.user_id.bytes, change.version, member, info, NAMES_SECONDS]

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, record
 from player_platform.db import after_commit, insert_for, new_id
-from player_platform.leaderboards.index import REBUILD_BATCH, Change, LeaderboardIndex
+from player_platform.identity.models import User
+from player_platform.leaderboards import names  # noqa: F401  (registers its listeners)
+from player_platform.leaderboards.index import REBUILD_BATCH, Change, LeaderboardIndex, encode_info
 from player_platform.leaderboards.models import (
     LeaderboardEntry,
     Season,
@@ -24,6 +26,7 @@ from player_platform.leaderboards.models import (
     SeasonStanding,
 )
 from player_platform.leaderboards.reads import board_of, ranking
+from player_platform.leaderboards.seasons import season_changed
 
 log = logging.getLogger(__name__)
 E = LeaderboardEntry
@@ -41,7 +44,17 @@ def rebuild_index(session: Session, index: LeaderboardIndex, *, season_id: uuid.
         if season is None or index.is_ready(season_id):
             return -1
         rows = session.execute(
-            select(E.user_id, E.region, E.score, E.reached_at, E.version, E.removed_at)
+            select(
+                E.user_id,
+                E.region,
+                E.score,
+                E.reached_at,
+                E.version,
+                E.removed_at,
+                E.details,
+                User.display_name,
+            )
+            .join(User, User.id == E.user_id)
             .where(E.season_id == season_id)
             .order_by(E.region)
             .execution_options(yield_per=REBUILD_BATCH)
@@ -52,7 +65,13 @@ def rebuild_index(session: Session, index: LeaderboardIndex, *, season_id: uuid.
                 changes = [
                     Change(r.user_id, r.version, None, None)
                     if r.removed_at is not None
-                    else Change(r.user_id, r.version, r.score, r.reached_at)
+                    else Change(
+                        r.user_id,
+                        r.version,
+                        r.score,
+                        r.reached_at,
+                        encode_info(r.display_name, r.details),
+                    )
                     for r in group
                 ]
                 index.apply_many(board_of(season, region), changes)
@@ -98,6 +117,7 @@ def close_season(
         session.execute(delete(E).where(E.season_id == season.id))
         after_commit(session, lambda: index.clear(season.id, regions))
     season.closed_at = now
+    after_commit(session, season_changed)
     record(
         session,
         actor_id=None,

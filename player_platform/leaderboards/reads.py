@@ -1,6 +1,8 @@
 """Reading boards: from the Redis index in one round trip, or from PostgreSQL while the index
-is being rebuilt. Either way the ranks are the same (index.py explains the order), and display
-names and metadata come from one batched query."""
+is being rebuilt. Either way the ranks are the same (index.py explains the order). Display
+names and metadata come with the ranks from the index's names hash; what it misses comes from
+one batched query (and is put back). Season definitions are cached in-process (SeasonCache), so
+a warm read runs no query at all."""
 
 from __future__ import annotations
 
@@ -20,8 +22,15 @@ from sqlalchemy.orm import Session
 from player_platform.errors import Invalid, NotFound
 from player_platform.identity.models import Identity, User
 from player_platform.identity.steam import SteamWebApi
-from player_platform.leaderboards.index import Board, LeaderboardIndex, Placing
+from player_platform.leaderboards.index import (
+    Board,
+    LeaderboardIndex,
+    Placing,
+    decode_info,
+    encode_info,
+)
 from player_platform.leaderboards.models import LeaderboardEntry, Season, SeasonStanding
+from player_platform.leaderboards.seasons import SeasonRules
 from player_platform.pagination import Page
 
 E = LeaderboardEntry
@@ -44,11 +53,11 @@ def get_season(session: Session, *, season_id: str) -> Season:
     return season
 
 
-def board_of(season: Season, region: str = "") -> Board:
+def board_of(season: Season | SeasonRules, region: str = "") -> Board:
     return Board(season.id, region, season.sort == "desc")
 
 
-def board_for_read(season: Season, region: str | None) -> Board:
+def board_for_read(season: Season | SeasonRules, region: str | None) -> Board:
     """A regional season has one board per region, and a read names it."""
     if season.type != "regional":
         return board_of(season)
@@ -70,16 +79,19 @@ def top(
     limit: int,
     cursor: str | None,
 ) -> Page[Standing]:
-    season = get_season(session, season_id=season_id)
+    season = index.seasons.get(session, season_id)
     board = board_for_read(season, region)
     offset = _decode(cursor)
-    placings = index.top(board, offset=offset, limit=limit + 1)
-    if placings is None:
+    found = index.top(board, offset=offset, limit=limit + 1)
+    if found is None:
         index.schedule_rebuild(session, season.id)
         rows = session.execute(_ranked(season, board).offset(offset).limit(limit + 1)).all()
         placings = [Placing(offset + i + 1, r.user_id, r.score) for i, r in enumerate(rows)]
+        page = named(session, season, placings[:limit])
+    else:
+        placings, infos = found
+        page = _with_infos(session, index, season, board, placings[:limit], infos[:limit])
     more = len(placings) > limit
-    page = named(session, season, placings[:limit])
     return Page(page, _encode(offset + limit) if more else None)
 
 
@@ -93,15 +105,19 @@ def around(
     radius: int,
 ) -> list[Standing]:
     """``user_id``'s standing with ``radius`` neighbours above and below (radius 0: just it)."""
-    season = get_season(session, season_id=season_id)
+    season = index.seasons.get(session, season_id)
     board = board_for_read(season, region)
-    placings = index.around(board, user_id, radius=radius)
-    if placings is None:
+    found = index.around(board, user_id, radius=radius)
+    if found is None:
         index.schedule_rebuild(session, season.id)
         placings = _around_in_database(session, season, board, user_id, radius)
+        standings = named(session, season, placings)
+    else:
+        placings, infos = found
+        standings = _with_infos(session, index, season, board, placings, infos)
     if not placings:
         raise NotFound("This player has no score on this board.", code="not_ranked")
-    return named(session, season, placings)
+    return standings
 
 
 def friends(
@@ -114,7 +130,7 @@ def friends(
     region: str | None,
 ) -> list[Standing]:
     """The board among ``user`` and their Steam friends who play here, ranked 1..n."""
-    season = get_season(session, season_id=season_id)
+    season = index.seasons.get(session, season_id)
     board = board_for_read(season, region)
     circle = [user.id, *_steam_friends(session, index.redis, steam, user.id)]
     members = index.members(board, circle)
@@ -206,26 +222,51 @@ def ranking(season: Season, board: Board) -> tuple[Any, ...]:
     return (E.score.desc() if board.descending else E.score.asc(), E.reached_at, E.user_id)
 
 
-def named(session: Session, season: Season, placings: Sequence[Placing]) -> list[Standing]:
+def named(
+    session: Session, season: Season | SeasonRules, placings: Sequence[Placing]
+) -> list[Standing]:
     """Add display names and metadata to ``placings`` with one query."""
-    if not placings:
-        return []
+    found = _infos_in_database(session, season, [p.user_id for p in placings])
+    standings = []
+    for p in placings:
+        name, metadata = found.get(p.user_id, ("", None))
+        standings.append(Standing(p.rank, p.user_id, name, p.score, metadata))
+    return standings
+
+
+def _infos_in_database(
+    session: Session, season: Season | SeasonRules, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, dict[str, Any] | None]]:
+    if not user_ids:
+        return {}
     rows = session.execute(
         select(E.user_id, E.details, User.display_name)
         .join(User, User.id == E.user_id)
-        .where(E.season_id == season.id, E.user_id.in_([p.user_id for p in placings]))
+        .where(E.season_id == season.id, E.user_id.in_(user_ids))
     ).all()
-    found = {r.user_id: r for r in rows}
-    return [
-        Standing(
-            p.rank,
-            p.user_id,
-            found[p.user_id].display_name if p.user_id in found else "",
-            p.score,
-            found[p.user_id].details if p.user_id in found else None,
+    return {r.user_id: (r.display_name, r.details) for r in rows}
+
+
+def _with_infos(
+    session: Session,
+    index: LeaderboardIndex,
+    season: SeasonRules,
+    board: Board,
+    placings: Sequence[Placing],
+    infos: Sequence[bytes | None],
+) -> list[Standing]:
+    """Standings from the index's cached infos; the missing ones from one query, then cached."""
+    missing = [p.user_id for p, info in zip(placings, infos, strict=True) if info is None]
+    loaded = _infos_in_database(session, season, missing)
+    if loaded:
+        index.remember_names(board, {u: encode_info(*found) for u, found in loaded.items()})
+    standings = []
+    for p, info in zip(placings, infos, strict=True):
+        name, metadata = (
+            decode_info(info) if info is not None else loaded.get(p.user_id, ("", None))
         )
-        for p in placings
-    ]
+        standings.append(Standing(p.rank, p.user_id, name, p.score, metadata))
+    return standings
 
 
 def _live(season: Season, board: Board) -> tuple[Any, ...]:

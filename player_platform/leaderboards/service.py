@@ -13,18 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Numeric, and_, case, cast, func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
-from player_platform.db import insert_for
+from player_platform.db import after_commit
 from player_platform.errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
 from player_platform.identity.models import User
 from player_platform.identity.sessions import Actor
-from player_platform.leaderboards import reads
-from player_platform.leaderboards.index import SCORE_MAX, SCORE_MIN, Change, LeaderboardIndex
+from player_platform.leaderboards import names, reads  # noqa: F401  (names: listeners)
+from player_platform.leaderboards.batch import GroupCommit, Pending
+from player_platform.leaderboards.index import (
+    SCORE_MAX,
+    SCORE_MIN,
+    Change,
+    LeaderboardIndex,
+    encode_info,
+)
 from player_platform.leaderboards.models import LeaderboardEntry, Season
 from player_platform.leaderboards.reads import board_of, get_season
+from player_platform.leaderboards.seasons import SeasonRules, season_changed
+from player_platform.leaderboards.upsert import refuse, upsert_statement
 from player_platform.pagination import Page, Position
 from player_platform.security.api_keys import ServerCaller
 
@@ -101,6 +110,7 @@ def update_season(
             setattr(season, name, values[name])
     _check_season(season)
     season.updated_at = now
+    after_commit(session, season_changed)
     new = _audited(season)
     changed = {k for k in new if new[k] != old[k]}
     if changed:
@@ -177,87 +187,45 @@ def submit_score(
     user_id: uuid.UUID | None,
     metadata: dict[str, Any] | None,
     now: datetime,
+    group: GroupCommit | None = None,
 ) -> Submission:
-    season = get_season(session, season_id=season_id)
-    user_id, region = _submitter(session, caller, season, user_id)
+    """Apply the season's operator to the caller's entry and answer the rank it gives.
+
+    With ``group`` the write is committed by the process's group commit (batch.py) before this
+    returns; without, it is part of ``session``'s unit of work (Idempotency-Key requests, tests)."""
+    season = index.seasons.get(session, season_id)
+    user, region = _submitter(session, caller, season, user_id)
     if season.closed_at is not None or not season.start_date <= now < season.end_date:
         raise Conflict("This season is not open for scores.", code="season_closed")
     _check_bounds(season, score)
-    row = session.execute(
-        upsert_statement(session, season).values(
-            id=uuid.uuid4(),
-            season_id=season.id,
-            user_id=user_id,
-            region=region,
-            score=score,
-            reached_at=now,
-            submissions=1,
-            version=1,
-            metadata=metadata,
-            created_at=now,
-            updated_at=now,
+    pending = Pending(season, user.id, region, score, metadata, user.display_name, now)
+    if group is not None:
+        row, rank = group.submit(pending).row, pending.rank
+    else:
+        row = session.execute(upsert_statement(session, season).values(**pending.values())).first()
+        if row is None:
+            refuse(session, season, user.id)
+        info = encode_info(user.display_name, row.details)
+        rank = index.apply(
+            board_of(season, row.region),
+            Change(user.id, row.version, row.score, row.reached_at, info),
         )
-    ).first()
-    if row is None:
-        _refuse(session, season, user_id)
-    board = board_of(season, row.region)
-    rank = index.apply(board, Change(user_id, row.version, row.score, row.reached_at))
     if rank is None:
         rank = reads.rank_in_database(
-            session, season, board, user_id=user_id, score=row.score, reached_at=row.reached_at
+            session,
+            season,
+            board_of(season, row.region),
+            user_id=user.id,
+            score=row.score,
+            reached_at=row.reached_at,
         )
         index.schedule_rebuild(session, season.id)
     return Submission(score=score, best=row.score, rank=rank, previous=row.previous_score)
 
 
-def upsert_statement(session: Session, season: Season) -> Any:
-    """INSERT ... ON CONFLICT (season, user) DO UPDATE applying the season's operator.
-
-    No row comes back when the entry was removed by a moderator, or when the change breaks
-    max_increase or leaves the 64-bit range (increment)."""
-    table = LeaderboardEntry.__table__
-    stmt = insert_for(session, table)
-    new, old = stmt.excluded, table.c
-    better = new.score > old.score if season.sort == "desc" else new.score < old.score
-    if season.operator == "best":
-        score = case((better, new.score), else_=old.score)
-        reached = case((better, new.reached_at), else_=old.reached_at)
-        metadata = case((better, new.metadata), else_=old.metadata)
-    elif season.operator == "latest":
-        score = new.score
-        reached = case((new.score == old.score, old.reached_at), else_=new.reached_at)
-        metadata = new.metadata
-    else:  # increment
-        score = old.score + new.score
-        reached = case((new.score == 0, old.reached_at), else_=new.reached_at)
-        metadata = func.coalesce(new.metadata, old.metadata)
-    allowed = [old.removed_at.is_(None)]
-    if season.operator == "increment":
-        total = cast(old.score, Numeric) + new.score
-        allowed.append(total.between(SCORE_MIN, SCORE_MAX))
-    elif season.max_increase is not None:
-        gain = cast(new.score, Numeric) - old.score
-        allowed.append((gain if season.sort == "desc" else -gain) <= season.max_increase)
-    return stmt.on_conflict_do_update(
-        index_elements=["season_id", "user_id"],
-        set_={
-            "score": score,
-            "reached_at": reached,
-            "metadata": metadata,
-            "previous_score": old.score,
-            "submissions": old.submissions + 1,
-            "version": old.version + 1,
-            "updated_at": new.updated_at,
-        },
-        where=and_(*allowed),
-    ).returning(
-        table.c.score, table.c.previous_score, table.c.reached_at, table.c.version, table.c.region
-    )
-
-
 def _submitter(
-    session: Session, caller: Actor | ServerCaller, season: Season, user_id: uuid.UUID | None
-) -> tuple[uuid.UUID, str]:
+    session: Session, caller: Actor | ServerCaller, season: SeasonRules, user_id: uuid.UUID | None
+) -> tuple[User, str]:
     """Whose score it is, and the board (region) it goes to."""
     if isinstance(caller, ServerCaller):
         caller.require_scope(WRITE_SCOPE)
@@ -281,16 +249,16 @@ def _submitter(
             )
         user = caller.user
     if season.type != "regional":
-        return user.id, ""
+        return user, ""
     if not user.region:
         raise InvalidState(
             "This is a regional season: the player needs a region (PATCH /v1/me).",
             code="region_required",
         )
-    return user.id, user.region
+    return user, user.region
 
 
-def _check_bounds(season: Season, score: int) -> None:
+def _check_bounds(season: SeasonRules, score: int) -> None:
     low = season.min_score if season.min_score is not None else SCORE_MIN
     high = season.max_score if season.max_score is not None else SCORE_MAX
     too_big_a_step = (
@@ -306,24 +274,6 @@ def _check_bounds(season: Season, score: int) -> None:
             max_score=season.max_score,
             max_increase=season.max_increase,
         )
-
-
-def _refuse(session: Session, season: Season, user_id: uuid.UUID) -> None:
-    """Why the upsert changed nothing: a removed entry, or a step the season does not allow."""
-    removed = session.scalar(
-        select(LeaderboardEntry.removed_at).where(
-            LeaderboardEntry.season_id == season.id, LeaderboardEntry.user_id == user_id
-        )
-    )
-    if removed is not None:
-        raise Forbidden("A moderator removed this player from the season.", code="entry_removed")
-    raise Invalid(
-        "The score is outside the bounds of this season.",
-        code="score_out_of_bounds",
-        min_score=season.min_score,
-        max_score=season.max_score,
-        max_increase=season.max_increase,
-    )
 
 
 # Moderation --------------------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""The embedded defaults `make run` uses on a bare machine: SQLite, the in-process Redis (with
+Lua, for the leaderboard scripts), local disk and inline jobs. A player signs up and a season's
+leaderboard takes and ranks scores, also after the in-process Redis lost its index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from player_platform.__main__ import migrate
+from player_platform.app import create_app
+from player_platform.config import Settings
+from player_platform.db import utcnow
+from player_platform.platform import Platform, bind_current
+from tests.support import bearer, register, staff_tokens
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite:///{tmp_path}/player_platform.db",
+        storage_url=f"file://{tmp_path}/storage",
+        secret_key="embedded-test-secret-key-long-enough-0123456789",
+    )
+    assert settings.redis_in_process and settings.run_jobs_inline
+    migrate(settings)
+    platform = Platform.from_settings(settings)
+    platform.redis.flushall()
+    bind_current(platform)
+    yield platform, create_app(platform=platform).test_client()
+    platform.redis.flushall()
+    platform.db.dispose()
+
+
+def test_the_embedded_defaults_run_sign_up_and_a_leaderboard(embedded):
+    platform, client = embedded
+    admin = bearer(staff_tokens(client, platform, role="admin")["access_token"])
+    now = utcnow()
+    season = client.post(
+        "/v1/admin/seasons",
+        json={
+            "season_id": "embedded-1",
+            "name": "Embedded",
+            "type": "global",
+            "start_date": (now - timedelta(minutes=1)).isoformat(),
+            "end_date": (now + timedelta(hours=1)).isoformat(),
+        },
+        headers=admin,
+    )
+    assert season.status_code == 201, season.get_json()
+    for name, score in [("Ada", 30), ("Bo", 50), ("Cy", 40)]:
+        player = register(client, display_name=name)
+        submitted = client.post(
+            "/v1/leaderboards/embedded-1/scores",
+            json={"score": score},
+            headers=bearer(player["access_token"]),
+        )
+        assert submitted.status_code == 200, submitted.get_json()
+
+    def standings():
+        response = client.get("/v1/leaderboards/embedded-1")
+        assert response.status_code == 200, response.get_json()
+        return [(i["rank"], i["display_name"], i["score"]) for i in response.get_json()["items"]]
+
+    assert standings() == [(1, "Bo", 50), (2, "Cy", 40), (3, "Ada", 30)]
+    platform.redis.flushall()
+    assert standings() == [(1, "Bo", 50), (2, "Cy", 40), (3, "Ada", 30)]
