@@ -1,10 +1,13 @@
-"""Commerce throughput and latency at the service layer, against the fake Steam over real HTTP.
+"""Commerce throughput and latency against the fake Steam over real HTTP.
 
-    .venv/bin/python bench/commerce.py --seconds 10 --threads 8
+    .venv/bin/python bench/commerce.py --seconds 10 --threads 8          # service layer
+    .venv/bin/python bench/commerce.py --seconds 10 --threads 8 --http   # the API, end to end
 
-What is measured is the service layer (no Flask, no HTTP in front of it): each operation is the
-unit of work a request runs, on PostgreSQL (scratch database pp_bench_commerce) with Redis
-database 14, from --threads threads of one process:
+Without --http what is measured is the service layer (no Flask, no HTTP in front of it): each
+operation is the unit of work a request runs. With --http the same operations are requests to
+`wsgi:app` served by granian (2 workers x 4 threads, the production setting) on loopback, with
+players signed in (Bearer tokens). Either way on PostgreSQL (scratch database
+pp_bench_commerce) with Redis database 14, from --threads threads of one process:
 - purchase: `init_steam` (pending order + InitTxn to the fake Steam), the player approves in the
   fake overlay, then `finalize_steam` (QueryTxn, FinalizeTxn, grant, receipt written to disk),
   two transactions and three HTTP calls to the fake, which runs in this process too;
@@ -18,27 +21,34 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
+import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.leaderboards import SERVERS  # noqa: E402
 from player_platform.__main__ import migrate  # noqa: E402
 from player_platform.commerce import service  # noqa: E402
 from player_platform.commerce.models import Sku  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
 from player_platform.db import utcnow  # noqa: E402
-from player_platform.identity.models import Identity, User  # noqa: E402
+from player_platform.identity.models import Identity, RefreshToken, User  # noqa: E402
 from player_platform.platform import Platform  # noqa: E402
 from player_platform.wallet import service as wallet  # noqa: E402
 from tests.fakes import serve  # noqa: E402
@@ -50,6 +60,8 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 BUYERS = 200
 WALLETS = 1_000
 FUNDS = 10**9
+SECRET = "benchmark-secret-key-that-is-long-enough-for-production"
+PORT = 8766
 
 
 def scratch_database() -> str:
@@ -100,6 +112,58 @@ def seed(platform: Platform) -> tuple[list[uuid.UUID], uuid.UUID, list[uuid.UUID
     return buyers, holders[0], holders[1:]
 
 
+def sign_in(platform: Platform, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """An open session and an access token for each user, as a sign-in would leave them."""
+    now, families, tokens = utcnow(), [], {}
+    for user_id in user_ids:
+        family = uuid.uuid4()
+        families.append(
+            {
+                "user_id": user_id,
+                "family_id": family,
+                "token_hash": uuid.uuid4().hex,
+                "expires_at": now + timedelta(days=1),
+            }
+        )
+        tokens[user_id] = platform.tokens.issue(
+            user_id=user_id, session_id=family, roles=["player"], mfa=False, now=now
+        )
+    with platform.db.unit_of_work() as session:
+        session.execute(sa.insert(RefreshToken), families)
+    return tokens
+
+
+def serve_api(settings: Settings, steam_url: str, log_path: str) -> subprocess.Popen:
+    """wsgi:app under granian, 2 workers x 4 threads, configured like the bench's Platform."""
+    env = {
+        **os.environ,
+        "PP_ENV": "development",
+        "PP_DATABASE_URL": settings.database_url,
+        "PP_REDIS_URL": settings.redis_url,
+        "PP_STORAGE_URL": settings.storage_url,
+        "PP_SECRET_KEY": SECRET,
+        "PP_JOBS_INLINE": "false",
+        "PP_STEAM_API_URL": steam_url,
+        "PP_STEAM_API_KEY": fake_steam.PUBLISHER_KEY,
+        "PP_STEAM_APP_ID": str(fake_steam.APP_ID),
+        "PP_RATE_LIMIT_WRITE_USER": "10000000",
+        "PP_RATE_LIMIT_READ_IP": "100000000",
+    }
+    command = SERVERS["granian"].format(
+        venv=Path(sys.executable).parent, port=PORT, workers=2, threads=4
+    )
+    log = open(log_path, "wb")  # noqa: SIM115  (kept open by the server process)
+    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stdout=log, stderr=log)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"the API did not start: see {log_path}")
+
+
 def run(threads: int, seconds: float, operation: Callable[[random.Random], None]) -> dict:
     latencies: list[float] = []
     errors = [0]
@@ -142,6 +206,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--http", action="store_true", help="through the API under granian")
+    parser.add_argument("--server-log", default="/tmp/pp_bench_commerce_server.log")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's request log
 
@@ -152,7 +218,7 @@ def main() -> None:
             database_url=scratch_database(),
             redis_url=REDIS_URL,
             storage_url=f"file://{tmp}",
-            secret_key="benchmark-secret-key-that-is-long-enough-for-production",
+            secret_key=SECRET,
             jobs_inline=False,
             steam_api_url=steam_url,
             steam_api_key=fake_steam.PUBLISHER_KEY,
@@ -161,44 +227,21 @@ def main() -> None:
         platform = Platform.from_settings(settings)
         platform.redis.flushdb()
         buyers, hot, holders = seed(platform)
-
-        def purchase(rng: random.Random) -> None:
-            user_id = rng.choice(buyers)
-            with platform.db.unit_of_work() as session:
-                started = service.init_steam(
-                    session,
-                    platform=platform,
-                    user_id=user_id,
-                    sku_id=rng.choice(["sword", "gems"]),
-                    quantity=1,
-                    currency="USD",
-                    language="en",
-                    now=utcnow(),
-                )
-                order_id, steam_order = started.order.id, started.payment["orderid"]
-            steam.approve(steam_order)
-            with platform.db.unit_of_work() as session:
-                done = service.finalize_steam(
-                    session, platform=platform, user_id=user_id, order_id=order_id, now=utcnow()
-                )
-                assert done.order.status == "fulfilled"
-
-        def spend_from(pick: Callable[[random.Random], uuid.UUID]) -> Callable:
-            def spend(rng: random.Random) -> None:
-                with platform.db.unit_of_work() as session:
-                    wallet.spend(
-                        session, user_id=pick(rng), sku_id="gems", quantity=1, now=utcnow()
-                    )
-
-            return spend
-
-        results = {
-            "verified purchase (Steam)": run(args.threads, args.seconds, purchase),
-            "spend, one hot wallet": run(args.threads, args.seconds, spend_from(lambda r: hot)),
-            f"spend, {WALLETS - 1:,} wallets": run(
-                args.threads, args.seconds, spend_from(lambda r: r.choice(holders))
-            ),
-        }
+        server = serve_api(settings, steam_url, args.server_log) if args.http else None
+        operations = (
+            over_http(platform, steam, buyers, hot, holders)
+            if args.http
+            else in_process(platform, steam, buyers, hot, holders)
+        )
+        try:
+            results = {
+                name: run(args.threads, args.seconds, operation)
+                for name, operation in operations.items()
+            }
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait()
         with platform.db.unit_of_work() as session:
             mismatches = wallet.reconcile(session)
             hot_balance = wallet.locked_wallet(
@@ -206,10 +249,7 @@ def main() -> None:
             ).balance
         platform.redis.flushdb()
 
-    print(
-        f"command: .venv/bin/python bench/commerce.py --seconds {args.seconds:g} "
-        f"--threads {args.threads}"
-    )
+    print("command: " + shlex.join([".venv/bin/python", "bench/commerce.py", *sys.argv[1:]]))
     print(f"{'operation':<28} {'ops':>7} {'ops/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for name, r in results.items():
         print(
@@ -221,6 +261,79 @@ def main() -> None:
         f"reconciliation mismatches: {len(mismatches)}; hot wallet spent "
         f"{FUNDS - hot_balance} of {hot_spends} acknowledged spends"
     )
+
+
+def in_process(platform, steam, buyers, hot, holders) -> dict[str, Callable]:
+    """The operations as service calls, each the unit of work its request would run."""
+
+    def purchase(rng: random.Random) -> None:
+        user_id = rng.choice(buyers)
+        with platform.db.unit_of_work() as session:
+            started = service.init_steam(
+                session,
+                platform=platform,
+                user_id=user_id,
+                sku_id=rng.choice(["sword", "gems"]),
+                quantity=1,
+                currency="USD",
+                language="en",
+                now=utcnow(),
+            )
+            order_id, steam_order = started.order.id, started.payment["orderid"]
+        steam.approve(steam_order)
+        with platform.db.unit_of_work() as session:
+            done = service.finalize_steam(
+                session, platform=platform, user_id=user_id, order_id=order_id, now=utcnow()
+            )
+            assert done.order.status == "fulfilled"
+
+    def spend_from(pick: Callable[[random.Random], uuid.UUID]) -> Callable:
+        def spend(rng: random.Random) -> None:
+            with platform.db.unit_of_work() as session:
+                wallet.spend(session, user_id=pick(rng), sku_id="gems", quantity=1, now=utcnow())
+
+        return spend
+
+    return {
+        "verified purchase (Steam)": purchase,
+        "spend, one hot wallet": spend_from(lambda r: hot),
+        f"spend, {WALLETS - 1:,} wallets": spend_from(lambda r: r.choice(holders)),
+    }
+
+
+def over_http(platform, steam, buyers, hot, holders) -> dict[str, Callable]:
+    """The same operations as API requests from signed-in players (a session per thread)."""
+    tokens = sign_in(platform, [*buyers, hot, *holders])
+    local = threading.local()
+    base = f"http://127.0.0.1:{PORT}"
+
+    def call(path: str, user_id: uuid.UUID, body: dict) -> dict:
+        if not hasattr(local, "http"):
+            local.http = requests.Session()
+        headers = {"Authorization": f"Bearer {tokens[user_id]}"}
+        response = local.http.post(base + path, json=body, headers=headers, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def purchase(rng: random.Random) -> None:
+        user_id = rng.choice(buyers)
+        started = call(
+            "/v1/commerce/steam/init",
+            user_id,
+            {"sku_id": rng.choice(["sword", "gems"]), "quantity": 1},
+        )
+        steam.approve(started["payment"]["orderid"])
+        done = call("/v1/commerce/steam/finalize", user_id, {"order_id": started["order"]["id"]})
+        assert done["order"]["status"] == "fulfilled"
+
+    def spend_from(pick: Callable[[random.Random], uuid.UUID]) -> Callable:
+        return lambda rng: call("/v1/me/wallet/spend", pick(rng), {"sku_id": "gems", "quantity": 1})
+
+    return {
+        "verified purchase (Steam)": purchase,
+        "spend, one hot wallet": spend_from(lambda r: hot),
+        f"spend, {WALLETS - 1:,} wallets": spend_from(lambda r: r.choice(holders)),
+    }
 
 
 if __name__ == "__main__":
