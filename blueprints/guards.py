@@ -12,8 +12,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from blueprints.http import bearer_token, platform
-from player_platform.db import utcnow
+from blueprints.http import access_claims, bearer_token, platform
 from player_platform.errors import Invalid, Unauthorized
 from player_platform.logs import request_id_var
 
@@ -99,7 +98,7 @@ def _caller_key(ip: str) -> str:
     token = bearer_token()
     if token:
         try:
-            return "user:" + str(platform().tokens.verify(token, now=utcnow()).user_id)
+            return "user:" + str(access_claims(token).user_id)
         except Unauthorized:
             pass
     return "ip:" + ip

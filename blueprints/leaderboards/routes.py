@@ -11,6 +11,7 @@ from blueprints.http import (
     BEARER_OR_API_KEY,
     current_actor,
     current_caller,
+    current_player,
     idempotent,
     platform,
 )
@@ -122,7 +123,7 @@ class MyStanding(MethodView):
     def get(self, query, season_id):
         """The caller's rank and score (regional seasons: the caller's region by default)"""
         with platform().db.unit_of_work() as session:
-            actor = current_actor()
+            actor = current_player()
             (standing,) = reads.around(
                 session,
                 index(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, select, update
@@ -23,11 +23,29 @@ class TokenPair:
     expires_in: int
 
 
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """The columns of a user that the hot paths read, loaded by a Core query (no ORM entity):
+    what submissions and standings need, and what ``ensure_active`` checks."""
+
+    id: uuid.UUID
+    display_name: str
+    region: str | None
+    roles: list[str]
+    status: str
+    status_reason: str | None
+    status_until: datetime | None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
+
+
 @dataclass(frozen=True)
 class Actor:
-    """An authenticated caller: the user as stored now, and the claims of the token it used."""
+    """An authenticated caller: the user as stored now (the ORM entity, or a read-only
+    ``UserView`` from ``authenticate_view``), and the claims of the token it used."""
 
-    user: User
+    user: User | UserView
     claims: AccessClaims
 
     @property
@@ -45,7 +63,7 @@ class Actor:
 CLOSED_STATUSES = frozenset({"merged", "deleted"})
 
 
-def ensure_active(user: User, *, now: datetime) -> None:
+def ensure_active(user: User | UserView, *, now: datetime) -> None:
     """Raise account_banned for a banned user, or a suspended one whose suspension still runs."""
     if user.status == "active":
         return
@@ -132,19 +150,19 @@ def list_sessions(session: Session, *, user_id: uuid.UUID, now: datetime) -> lis
 
 
 # Built once: every authenticated request runs it (building it per call cost ~8% of a request).
-_USER_AND_SESSION = select(
-    User,
+_OPEN_SESSION = (
     exists()
     .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_(None))
     .correlate(None)
-    .label("open"),
-).where(User.id == bindparam("user_id"))
+    .label("open")
+)
+_USER_AND_SESSION = select(User, _OPEN_SESSION).where(User.id == bindparam("user_id"))
 
 
-def authenticate(session: Session, tokens: TokenSigner, *, bearer: str, now: datetime) -> Actor:
-    """Resolve an access token to an actor with one query: the user and whether its session
-    is still open, so bans and sign-outs take effect at once, not when the token expires."""
-    claims = tokens.verify(bearer, now=now)
+def authenticate(session: Session, claims: AccessClaims, *, now: datetime) -> Actor:
+    """Resolve a verified access token (``TokenSigner.verify``) to an actor with one query: the
+    user and whether its session is still open, so bans and sign-outs take effect at once, not
+    when the token expires."""
     row = session.execute(
         _USER_AND_SESSION, {"user_id": claims.user_id, "family_id": claims.session_id}
     ).first()
@@ -152,6 +170,28 @@ def authenticate(session: Session, tokens: TokenSigner, *, bearer: str, now: dat
         raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
     ensure_active(row.User, now=now)
     return Actor(user=row.User, claims=claims)
+
+
+_USER_VIEW_AND_SESSION = select(
+    *(User.__table__.c[field.name] for field in fields(UserView)), _OPEN_SESSION
+).where(User.__table__.c.id == bindparam("user_id"))
+
+
+def authenticate_view(session: Session, claims: AccessClaims, *, now: datetime) -> Actor:
+    """``authenticate`` for callers that only read the user: the same query and checks, read
+    as plain columns on the session's connection (no ORM entity: ~0.1-0.2 ms less CPU)."""
+    row = (
+        session.connection()
+        .execute(
+            _USER_VIEW_AND_SESSION, {"user_id": claims.user_id, "family_id": claims.session_id}
+        )
+        .first()
+    )
+    if row is None or not row.open:
+        raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
+    user = UserView(*row[:-1])
+    ensure_active(user, now=now)
+    return Actor(user=user, claims=claims)
 
 
 def _issue(

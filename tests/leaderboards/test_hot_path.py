@@ -18,6 +18,7 @@ from player_platform.leaderboards.index import (
     encode_info,
 )
 from tests.leaderboards.conftest import submit, top
+from tests.support import bearer, staff_tokens
 
 
 def test_a_season_change_is_seen_by_the_next_submission(client, admin, new_season, new_player):
@@ -98,3 +99,27 @@ def test_the_batched_index_update_survives_a_redis_that_lost_its_scripts(redis):
     placings, infos = index.top(board, offset=0, limit=10)
     assert [(p.rank, p.user_id, p.score) for p in placings] == [(1, bob, 20), (2, ada, 10)]
     assert [decode_info(i) for i in infos] == [("Bob", {"k": 1}), ("Ada", None)]
+
+
+def test_a_ban_or_sign_out_stops_submissions_and_standings_at_once(
+    client, platform, new_season, new_player
+):
+    season = new_season()
+    ada, bob = new_player("Ada"), new_player("Bob")
+    me = f"/v1/leaderboards/{season['season_id']}/me"
+    assert submit(client, season, ada, 10).status_code == 200
+    assert client.get(me, headers=ada["headers"]).get_json()["rank"] == 1
+    moderator = staff_tokens(client, platform, role="moderator")
+    banned = client.post(
+        f"/v1/admin/users/{ada['id']}/ban",
+        json={"reason": "cheating"},
+        headers=bearer(moderator["access_token"]),
+    )
+    assert banned.status_code == 200, banned.get_json()
+    for answer in (submit(client, season, ada, 20), client.get(me, headers=ada["headers"])):
+        assert (answer.status_code, answer.get_json()["code"]) == (403, "account_banned")
+
+    assert submit(client, season, bob, 5).status_code == 200
+    assert client.post("/v1/auth/logout", headers=bob["headers"]).status_code == 204
+    for answer in (submit(client, season, bob, 30), client.get(me, headers=bob["headers"])):
+        assert (answer.status_code, answer.get_json()["code"]) == (401, "session_revoked")
