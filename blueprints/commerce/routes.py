@@ -26,7 +26,7 @@ from blueprints.commerce.schemas import (
     VerifyReceiptSchema,
     WebhookAckSchema,
 )
-from blueprints.http import BEARER_AUTH, current_actor, idempotent, origin, platform, staff
+from blueprints.http import BEARER_AUTH, current_player, idempotent, origin, platform, staff
 from player_platform.commerce import catalog, orders, refunds, service, stripe, webhooks
 from player_platform.db import utcnow
 
@@ -103,7 +103,7 @@ class SteamInit(MethodView):
         p = platform()
         with p.db.unit_of_work() as session:
             return service.init_steam(
-                session, platform=p, user_id=current_actor().id, now=utcnow(), **body
+                session, platform=p, user_id=current_player().id, now=utcnow(), **body
             )
 
 
@@ -119,7 +119,7 @@ class SteamFinalize(MethodView):
         p = platform()
         with p.db.unit_of_work() as session:
             return service.finalize_steam(
-                session, platform=p, user_id=current_actor().id, now=utcnow(), **body
+                session, platform=p, user_id=current_player().id, now=utcnow(), **body
             )
 
 
@@ -141,7 +141,7 @@ class VerifyReceipt(MethodView):
             return service.verify_receipt(
                 session,
                 platform=p,
-                user_id=current_actor().id,
+                user_id=current_player().id,
                 provider=provider,
                 receipt=body,
                 origin=origin(),
@@ -157,7 +157,7 @@ class OrderCollection(MethodView):
     def get(self, query):
         """The caller's orders, newest first"""
         with platform().db.unit_of_work() as session:
-            return orders.list_orders(session, user_id=current_actor().id, **query)
+            return orders.list_orders(session, user_id=current_player().id, **query)
 
 
 @bp.route("/orders/<uuid:order_id>")
@@ -168,7 +168,7 @@ class OrderItem(MethodView):
     def get(self, order_id):
         """One of the caller's orders"""
         with platform().db.unit_of_work() as session:
-            return orders.own_order(session, user_id=current_actor().id, order_id=order_id)
+            return orders.own_order(session, user_id=current_player().id, order_id=order_id)
 
 
 @bp.route("/admin/orders")
@@ -199,7 +199,7 @@ class Checkout(MethodView):
             return stripe.checkout(
                 session,
                 platform=p,
-                user_id=current_actor().id,
+                user_id=current_player().id,
                 lines=lines,
                 currency=body["currency"],
                 now=utcnow(),
@@ -241,7 +241,7 @@ class OrderRefundRequests(MethodView):
             return refunds.request_refund(
                 session,
                 platform=p,
-                user_id=current_actor().id,
+                user_id=current_player().id,
                 order_id=order_id,
                 reason=body["reason"],
                 origin=origin(),

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from blueprints.http import (
     API_KEY_AUTH,
     BEARER_AUTH,
-    current_actor,
+    current_player,
     current_server,
     idempotent,
     origin,
@@ -36,7 +36,7 @@ class MyEntitlements(MethodView):
     def get(self, query):
         """What the caller owns (`?status=revoked` for what was taken back)"""
         with platform().db.unit_of_work() as session:
-            items = wallet.list_entitlements(session, user_id=current_actor().id, **query)
+            items = wallet.list_entitlements(session, user_id=current_player().id, **query)
             return {"items": items, "next_cursor": None}
 
 
@@ -47,7 +47,7 @@ class MyWallet(MethodView):
     def get(self):
         """Balance (and any clawback debt) per consumable SKU"""
         with platform().db.unit_of_work() as session:
-            wallets = wallet.balances(session, user_id=current_actor().id)
+            wallets = wallet.balances(session, user_id=current_player().id)
             return {
                 "balances": {w.sku_id: w.balance for w in wallets},
                 "debts": {w.sku_id: w.debt for w in wallets if w.debt},
@@ -64,7 +64,7 @@ class SpendFromWallet(MethodView):
     def post(self, body):
         """Spend a consumable: the new balance (takes an Idempotency-Key)"""
         with platform().db.unit_of_work() as session:
-            user_id = current_actor().id
+            user_id = current_player().id
             catalog.get_sku(session, body["sku_id"])
             return wallet.spend(session, user_id=user_id, now=utcnow(), **body)
 
@@ -77,7 +77,7 @@ class MyLedger(MethodView):
     def get(self, query):
         """Ledger entries of all the caller's wallets, newest first, with balance_after"""
         with platform().db.unit_of_work() as session:
-            return wallet.ledger(session, user_id=current_actor().id, **query)
+            return wallet.ledger(session, user_id=current_player().id, **query)
 
 
 @bp.route("/servers/grants")
