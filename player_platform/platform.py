@@ -99,10 +99,14 @@ class Platform:
         return TwitchOAuth.from_settings(self.settings)
 
 
-def connect_redis(url: str) -> Redis:
+def connect_redis(url: str, *, read_timeout: float | None = 5) -> Redis:
+    """A client of the configured Redis. Requests give up on a read after ``read_timeout``
+    seconds; an RQ worker blocks on BLPOP for minutes, so its connection passes None."""
     if url == "memory://":
         return fakeredis.FakeRedis(server=_in_process_server)
-    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+    return Redis.from_url(
+        url, socket_timeout=read_timeout, socket_connect_timeout=2, health_check_interval=30
+    )
 
 
 _current: Platform | None = None

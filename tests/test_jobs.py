@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from datetime import timedelta
 
@@ -84,3 +88,37 @@ def test_queues_are_the_ones_in_the_design():
         "fulfilment",
         "maintenance",
     }
+
+
+def test_the_worker_process_waits_for_jobs_without_dropping_its_connection(
+    live_platform, database_url, redis_url
+):
+    """`python -m workers` blocks on Redis for longer than a request's read timeout (5 s)
+    and still takes a job that arrives after that."""
+    env = {
+        **os.environ,
+        "PP_ENV": "test",
+        "PP_DATABASE_URL": database_url,
+        "PP_REDIS_URL": redis_url,
+        "PP_SECRET_KEY": live_platform.settings.secret_key,
+        "PP_JOBS_INLINE": "false",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "workers"],  # every queue and the scheduler, as `make run`
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(12)  # start-up, then more than one 5 s read timeout of waiting
+        live_platform.jobs.enqueue("maintenance", PURGE, job_id="purge-late")
+        job = live_platform.jobs.queue("maintenance").fetch_job("purge-late")
+        for _ in range(100):
+            if job.get_status(refresh=True) == "finished":
+                break
+            time.sleep(0.1)
+        assert job.get_status() == "finished"
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=20)
+    assert "could not connect to Redis" not in errors

@@ -9,9 +9,9 @@ import threading
 from rq import Worker
 
 from player_platform.config import Settings
-from player_platform.jobs import QUEUES
+from player_platform.jobs import QUEUES, Jobs
 from player_platform.logs import configure_logging
-from player_platform.platform import Platform, bind_current
+from player_platform.platform import Platform, bind_current, connect_redis
 from workers import schedule
 
 
@@ -30,7 +30,10 @@ def main() -> None:
         threading.Thread(
             target=schedule.run_forever, args=(platform.jobs, stop), name="scheduler", daemon=True
         ).start()
-    worker = Worker([platform.jobs.queue(name) for name in args.queues], connection=platform.redis)
+    # BLPOP waits up to the worker's TTL (minutes): no read timeout on the worker's connection.
+    connection = connect_redis(platform.settings.redis_url, read_timeout=None)
+    queues = Jobs(connection, inline=False)
+    worker = Worker([queues.queue(name) for name in args.queues], connection=connection)
     try:
         worker.work(burst=args.burst, with_scheduler=True)
     finally:
