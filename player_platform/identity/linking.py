@@ -54,8 +54,10 @@ def sign_in(
 ) -> TokenPair:
     """Sign in as the owner of ``found``, creating the user on first sight."""
     identity = find_identity(session, found.provider, found.provider_id)
-    if identity is None:
-        identity = _create_user(session, found=found, origin=origin, now=now)
+    if identity is None:  # first sight; a concurrent first sign-in may win: use its account
+        identity = create_user(session, found=found, origin=origin, now=now) or find_identity(
+            session, found.provider, found.provider_id
+        )
     else:
         _refresh(identity, found)
     ensure_active(identity.user, now=now)
@@ -108,9 +110,11 @@ def unlink(session: Session, *, user: User, provider: str, origin: Origin, now: 
     session.expire(user, ["identities"])
 
 
-def _create_user(
+def create_user(
     session: Session, *, found: ProviderIdentity, origin: Origin, now: datetime
-) -> Identity:
+) -> Identity | None:
+    """A new player holding ``found``; None when another request created that identity first
+    (the unique constraint on ``identities`` settles the race)."""
     user = User(display_name=found.display_name[:64] or "Player", roles=["player"], created_at=now)
     identity = _new_identity(found, now=now)
     user.identities.append(identity)
@@ -118,11 +122,8 @@ def _create_user(
         with session.begin_nested():
             session.add(user)
             session.flush()
-    except IntegrityError:  # a concurrent first sign-in created it: use that account
-        winner = find_identity(session, found.provider, found.provider_id)
-        if winner is None:
-            raise
-        return winner
+    except IntegrityError:
+        return None
     record(
         session,
         actor_id=user.id,

@@ -11,7 +11,6 @@ from player_platform.config import Settings
 from player_platform.errors import Forbidden
 from player_platform.identity.epic import EpicVerifier
 from player_platform.identity.linking import ProviderIdentity
-from player_platform.identity.service import normalise_email
 from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.security.passwords import hash_password
@@ -102,13 +101,21 @@ def twitch_code(
     )
 
 
-def email_password(*, email: str, password: str) -> ProviderIdentity:
-    """An email identity to link; the address is normalised, the password hashed."""
+def normalise_email(email: str) -> str:
+    """Addresses compare case-insensitively and without surrounding space."""
+    return email.strip().lower()
+
+
+def email_password(
+    *, email: str, password: str, display_name: str | None = None
+) -> ProviderIdentity:
+    """An email identity to sign up with or link; the address is normalised, the password
+    hashed."""
     address = normalise_email(email)
     return ProviderIdentity(
         provider="email",
         provider_id=address,
-        display_name=address.split("@")[0],
+        display_name=display_name or address.split("@")[0],
         email=address,
         secret_hash=hash_password(password),
     )

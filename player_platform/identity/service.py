@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from player_platform.audit.service import SYSTEM, Origin, record
 from player_platform.errors import Conflict, RateLimited, Unauthorized
 from player_platform.identity import mfa
+from player_platform.identity.linking import create_user
 from player_platform.identity.models import Identity, User
+from player_platform.identity.providers import email_password, normalise_email
 from player_platform.identity.sessions import TokenPair, ensure_active, start_session
 from player_platform.security.passwords import hash_password, needs_rehash, verify_password
 from player_platform.security.tokens import TokenSigner
@@ -30,11 +31,6 @@ class Credentials:
     otp: str | None = None
 
 
-def normalise_email(email: str) -> str:
-    """Addresses compare case-insensitively and without surrounding space."""
-    return email.strip().lower()
-
-
 def register(
     session: Session,
     tokens: TokenSigner,
@@ -45,34 +41,14 @@ def register(
     origin: Origin,
     now: datetime,
 ) -> TokenPair:
-    email = normalise_email(email)
-    if _email_identity(session, email) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken")
-    user = User(display_name=display_name.strip(), roles=["player"], created_at=now)
-    user.identities.append(
-        Identity(
-            provider="email",
-            provider_id=email,
-            provider_email=email,
-            secret_hash=hash_password(password),
-            linked_at=now,
-        )
-    )
-    session.add(user)
-    try:
-        session.flush()  # the unique (provider, provider_id) constraint settles a race
-    except IntegrityError:
-        raise Conflict("An account with this email already exists.", code="email_taken") from None
-    record(
-        session,
-        actor_id=user.id,
-        action="user.register",
-        resource_type="user",
-        resource_id=user.id,
-        origin=origin,
-        new={"display_name": user.display_name},
-    )
-    return start_session(session, tokens, user=user, mfa=False, origin=origin, now=now)
+    taken = Conflict("An account with this email already exists.", code="email_taken")
+    if _email_identity(session, normalise_email(email)) is not None:
+        raise taken  # before hashing the password: a cheap answer to the common case
+    found = email_password(email=email, password=password, display_name=display_name.strip())
+    identity = create_user(session, found=found, origin=origin, now=now)
+    if identity is None:  # registered concurrently
+        raise taken
+    return start_session(session, tokens, user=identity.user, mfa=False, origin=origin, now=now)
 
 
 def login(

@@ -35,10 +35,13 @@ def test_a_linked_steam_account_signs_into_the_same_user(client, platform, steam
     assert signed_in.get_json()["user"]["id"] == player["user"]["id"]
     assert identities(client, player) == [("email", player["email"]), ("steam", ALICE)]
     with platform.db.unit_of_work() as session:
-        links = session.execute(select(AccountLink.action, AccountLink.provider)).all()
-        assert [tuple(link) for link in links] == [("link", "steam")]
+        links = session.execute(
+            select(AccountLink.action, AccountLink.provider).order_by(AccountLink.created_at)
+        ).all()
+        # Registration is the first link (email), then Steam: each a row and an audit entry.
+        assert [tuple(link) for link in links] == [("link", "email"), ("link", "steam")]
         linked = select(func.count()).where(AuditLog.action == "identity.link")
-        assert session.scalar(linked) == 1
+        assert session.scalar(linked) == 2
 
 
 def test_linking_an_identity_of_another_user_is_refused_and_changes_nothing(client, steam):
