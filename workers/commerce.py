@@ -8,9 +8,10 @@ import logging
 import uuid
 
 from player_platform import platform
-from player_platform.commerce import refunds, stripe, webhooks
+from player_platform.commerce import refunds, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
+from player_platform.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
 

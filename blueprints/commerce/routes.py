@@ -27,8 +27,9 @@ from blueprints.commerce.schemas import (
     WebhookAckSchema,
 )
 from blueprints.http import BEARER_AUTH, current_player, idempotent, origin, platform, staff
-from player_platform.commerce import catalog, orders, refunds, service, stripe, webhooks
+from player_platform.commerce import catalog, orders, refunds, service, stripe
 from player_platform.db import utcnow
+from player_platform.webhooks import service as webhooks
 
 
 @bp.route("/skus")

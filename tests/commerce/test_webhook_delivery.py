@@ -13,9 +13,9 @@ import requests
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
-from player_platform.commerce import webhooks
 from player_platform.db import utcnow
 from player_platform.wallet.models import LedgerEntry, Wallet
+from player_platform.webhooks import service as webhooks
 from player_platform.webhooks.models import WebhookEvent
 from tests.commerce.conftest import seed_catalog
 from tests.fakes.stripe import sign
