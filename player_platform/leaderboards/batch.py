@@ -34,14 +34,17 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from redis import RedisError
 from sqlalchemy.orm import Session
 
 from player_platform.db import Database
 from player_platform.errors import DomainError, Forbidden, Invalid, Unavailable
+from player_platform.leaderboards import lifecycle
 from player_platform.leaderboards.index import Change, LeaderboardIndex, encode_info
 from player_platform.leaderboards.reads import board_of
 from player_platform.leaderboards.seasons import SeasonRules
 from player_platform.leaderboards.upsert import batch_upsert_statement, refuse
+from player_platform.outage import degraded
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256  # submissions per transaction
@@ -180,6 +183,10 @@ class GroupCommit:
                     for p in written
                 ]
             )
+        except RedisError as error:  # committed all the same: rank from PostgreSQL
+            degraded("leaderboard_index", error)
+            self._mark_stale({p.season.id for p in written}, batch[0].now)
+            ranks = [None] * len(written)
         except Exception:  # committed all the same: rank from PostgreSQL, rebuild the index
             log.exception("leaderboard index update failed after commit")
             ranks = [None] * len(written)
@@ -187,6 +194,18 @@ class GroupCommit:
             pending.rank = rank
         for pending in batch:
             pending.done.set()
+
+    def _mark_stale(self, season_ids: set[uuid.UUID], now: datetime) -> None:
+        """The index missed these committed writes: say so in PostgreSQL (its own small unit
+        of work) so it is rebuilt once Redis is back. Should PostgreSQL fail too, just now,
+        the scores are stored all the same and only the index stays behind: log it."""
+        try:
+            with self.db.unit_of_work() as session:
+                lifecycle.mark_index_stale(session, season_ids=season_ids, now=now)
+        except Exception:
+            log.exception(
+                "could not mark leaderboard indexes stale", extra={"seasons": len(season_ids)}
+            )
 
 
 def _rounds(batch: list[Pending]) -> list[list[Pending]]:
