@@ -7,13 +7,15 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from redis import RedisError
 from rq.registry import FailedJobRegistry
 from sqlalchemy import text
 
 from blueprints.http import platform
 from player_platform.jobs import QUEUES, Jobs
+from player_platform.outage import DEGRADATIONS, degraded
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.registry.register(QueueCollector(jobs))
+        self.registry.register(DegradedCollector())
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -49,17 +52,39 @@ class QueueCollector(Collector):
         self.jobs = jobs
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        depth = GaugeMetricFamily("pp_queue_depth", "Jobs waiting per queue", labels=["queue"])
-        failed = GaugeMetricFamily(
-            "pp_queue_failed_jobs", "Jobs in the failed registry", labels=["queue"]
-        )
+        depth, failed = _queue_families()
         if not self.jobs.inline:
-            for name in QUEUES:
-                queue = self.jobs.queue(name)
-                depth.add_metric([name], queue.count)
-                failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+            try:
+                for name in QUEUES:
+                    queue = self.jobs.queue(name)
+                    depth.add_metric([name], queue.count)
+                    failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+            except RedisError as error:  # the queues are in Redis: no figures, the rest stands
+                degraded("queue_metrics", error)
+                depth, failed = _queue_families()
         yield depth
         yield failed
+
+
+def _queue_families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+    return (
+        GaugeMetricFamily("pp_queue_depth", "Jobs waiting per queue", labels=["queue"]),
+        GaugeMetricFamily("pp_queue_failed_jobs", "Jobs in the failed registry", labels=["queue"]),
+    )
+
+
+class DegradedCollector(Collector):
+    """What this process served without Redis, by feature (outage.py)."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "pp_redis_degraded",
+            "Operations served without Redis because it was unreachable",
+            labels=["feature"],
+        )
+        for feature, count in sorted(DEGRADATIONS.counts.items()):
+            family.add_metric([feature], count)
+        yield family
 
 
 @bp.get("/healthz")

@@ -8,8 +8,10 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, current_app, request
 from flask_smorest import Api
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from player_platform.db import database_unreachable
 from player_platform.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class ProblemSchema(ma.Schema):
 
 
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER = 5  # seconds a client waits before retrying while the database is down
 
 
 class ProblemApi(Api):
@@ -116,6 +119,24 @@ def domain_problem(error: DomainError) -> Response:
     )
 
 
+def database_problem(error: SQLAlchemyError) -> Response:
+    """The database is down or restarting: 503 with Retry-After, not a 500. Nothing to restart
+    here: the pool reconnects (pre-ping) once it answers again."""
+    if not database_unreachable(error):
+        return unexpected_problem(error)
+    log.warning(
+        "database unreachable",
+        extra={"path": request.path, "error": repr(getattr(error, "orig", error))},
+    )
+    return problem(
+        503,
+        code="database_unavailable",
+        title="Service unavailable",
+        detail="The database is unreachable just now; retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def unexpected_problem(error: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.path})
     return http_problem(InternalServerError())
@@ -123,6 +144,7 @@ def unexpected_problem(error: Exception) -> Response:
 
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(SQLAlchemyError, database_problem)
     app.register_error_handler(Exception, unexpected_problem)
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from player_platform.errors import DomainError
@@ -26,6 +28,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+CONNECT_TIMEOUT_SECONDS = 5
+# The server is shutting down or starting up (admin_shutdown, crash_shutdown, cannot_connect_now).
+UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -106,7 +112,14 @@ class Database:
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # A database that does not answer fails the request in seconds (503), not minutes.
+            engine = create_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            )
         return cls(engine)
 
     @property
@@ -147,6 +160,22 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
+
+
+def database_unreachable(error: Exception) -> bool:
+    """Whether ``error`` says the database cannot be reached (down, restarting, refusing
+    connections, no pooled connection free in time) rather than that a statement failed."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return (
+        error.connection_invalidated
+        or sqlstate is None  # no server answer at all: refused, reset, timed out
+        or sqlstate.startswith("08")  # connection exception
+        or sqlstate in UNREACHABLE_SQLSTATES
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,8 +1,11 @@
 """Background jobs: RQ queues on Redis, or inline in-process for the embedded defaults.
 
 Services never enqueue directly: they register a job with ``enqueue_after_commit`` and it is
-sent only once their unit of work has committed. Jobs are named by dotted path (they live in
-workers/, which imports the services, not the other way round).
+sent only once their unit of work has committed. The queues live in Redis: when it is
+unreachable at that moment the commit stands, the job is not queued (logged with its id and
+counted as ``job_enqueue`` in ``pp_redis_degraded_total``), and whatever must happen is driven
+again from PostgreSQL (README, "When Redis or PostgreSQL is down"). Jobs are named by dotted
+path (they live in workers/, which imports the services, not the other way round).
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue, Retry
 from rq.utils import import_attribute
 from sqlalchemy.orm import Session
 
 from player_platform.db import after_commit
+from player_platform.outage import degraded
 
 QUEUES = (
     "grant_entitlement",
@@ -61,7 +65,18 @@ class Jobs:
     def enqueue_after_commit(
         self, session: Session, queue: str, func: str, *args: Any, job_id: str | None = None
     ) -> None:
-        after_commit(session, lambda: self.enqueue(queue, func, *args, job_id=job_id))
+        after_commit(session, lambda: self._enqueue_committed(queue, func, args, job_id))
+
+    def _enqueue_committed(
+        self, queue: str, func: str, args: tuple[Any, ...], job_id: str | None
+    ) -> None:
+        try:
+            self.enqueue(queue, func, *args, job_id=job_id)
+        except RedisError as error:
+            degraded("job_enqueue", error)
+            log.warning(
+                "job not enqueued: redis unreachable", extra={"job": func, "job_id": job_id}
+            )
 
     @staticmethod
     def _run_inline(func: str, args: tuple[Any, ...]) -> None:

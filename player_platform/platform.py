@@ -18,6 +18,7 @@ from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
+from player_platform.outage import guarded_client
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
@@ -101,12 +102,15 @@ class Platform:
 
 def connect_redis(url: str, *, read_timeout: float | None = 5) -> Redis:
     """A client of the configured Redis. Requests give up on a read after ``read_timeout``
-    seconds; an RQ worker blocks on BLPOP for minutes, so its connection passes None."""
+    seconds and go through a circuit breaker, so they fail fast while Redis is down
+    (outage.py). An RQ worker blocks on BLPOP for minutes, so its connection passes None and
+    keeps redis-py's retries with backoff: it waits for Redis rather than failing fast."""
     if url == "memory://":
         return fakeredis.FakeRedis(server=_in_process_server)
-    return Redis.from_url(
-        url, socket_timeout=read_timeout, socket_connect_timeout=2, health_check_interval=30
-    )
+    options = {"socket_connect_timeout": 2, "health_check_interval": 30}
+    if read_timeout is None:
+        return Redis.from_url(url, socket_timeout=None, **options)
+    return guarded_client(url, socket_timeout=read_timeout, **options)
 
 
 _current: Platform | None = None

@@ -104,11 +104,12 @@ def test_reads_and_writes_have_their_own_limits(settings, db):
     assert client.post("/v1/auth/logout").status_code == 401  # writes still go through
 
 
-def test_an_unexpected_failure_is_a_500_problem_without_internals(settings, tmp_path):
+def test_an_unreachable_database_is_a_503_problem_without_internals(settings, tmp_path):
     broken_db = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
     client = create_app(platform=Platform.from_settings(settings, db=broken_db)).test_client()
     response = client.post("/v1/auth/login", json={"email": "a@example.com", "password": "x"})
-    body = assert_problem(response, 500, "internal_error")
+    body = assert_problem(response, 503, "database_unavailable")
+    assert int(response.headers["Retry-After"]) > 0
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and "psycopg" not in text and "127.0.0.1" not in text
     assert body["detail"]

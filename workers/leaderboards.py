@@ -1,4 +1,5 @@
-"""Leaderboard jobs: rebuild a missing index, close ended seasons (periodic)."""
+"""Leaderboard jobs: rebuild a missing index, repair indexes that missed writes while Redis was
+down, close ended seasons (periodic)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def rebuild_index(season_id: str) -> int:
         return lifecycle.rebuild_index(
             session, LeaderboardIndex(p.redis, p.jobs), season_id=uuid.UUID(season_id)
         )
+
+
+def repair_stale_indexes() -> list[str]:
+    """Drop and rebuild every index marked stale (it runs only when Redis is back: its queue is
+    there). Safe to repeat and to run concurrently: a rebuild is idempotent."""
+    p = platform.current()
+    with p.db.unit_of_work() as session:
+        repaired = lifecycle.repair_stale_indexes(session, LeaderboardIndex(p.redis, p.jobs))
+    if repaired:
+        log.info("stale leaderboard indexes dropped", extra={"seasons": [str(s) for s in repaired]})
+    return [str(s) for s in repaired]
 
 
 def close_ended_seasons() -> list[str]:

@@ -24,6 +24,7 @@ class Periodic:
 PERIODIC = (
     Periodic("purge_expired", "workers.maintenance.purge_expired", "maintenance", 3600),
     Periodic("close_seasons", "workers.leaderboards.close_ended_seasons", "maintenance", 60),
+    Periodic("repair_indexes", "workers.leaderboards.repair_stale_indexes", "maintenance", 60),
     Periodic("poll_steam", "workers.commerce.poll_steam", "maintenance", 300),
     Periodic("redrive_webhooks", "workers.commerce.redrive_webhooks", "maintenance", 300),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),

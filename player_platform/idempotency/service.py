@@ -4,7 +4,8 @@ the same key is refused.
 The claim is a row inserted with ON CONFLICT DO NOTHING inside the request's own transaction:
 a concurrent request with the same key waits on the unique index until the first commits, then
 reads the stored response, so however many arrive at once there is one effect. Redis keeps a
-replay cache in front. Stored responses are sealed by the vault: they may carry tokens or keys.
+replay cache in front; without Redis the replay comes from PostgreSQL. Stored responses are
+sealed by the vault: they may carry tokens or keys.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from redis import Redis
+from redis import Redis, RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from player_platform.db import after_commit, insert_for
 from player_platform.errors import Conflict, Invalid
 from player_platform.idempotency.models import IdempotencyRecord
+from player_platform.outage import degraded
 from player_platform.security.vault import Vault
 
 RETENTION = timedelta(hours=24)
@@ -54,7 +56,7 @@ def claim(
     session: Session, redis: Redis, vault: Vault, *, request: Request, now: datetime
 ) -> uuid.UUID | StoredResponse:
     """Own the key (returns the new record id) or get the response to replay."""
-    cached = redis.get(request.cache_key)
+    cached = _cached(redis, request)
     if cached is not None:
         fingerprint, status, body = json.loads(vault.open(cached.decode(), context="idempotency"))
         _same_request(request, fingerprint)
@@ -106,9 +108,22 @@ def complete(
     record.response_status = status
     record.response_body = vault.seal(json.dumps(body), context="idempotency")
     cached = vault.seal(json.dumps([request.fingerprint, status, body]), context="idempotency")
-    after_commit(
-        session, lambda: redis.set(request.cache_key, cached, ex=int(RETENTION.total_seconds()))
-    )
+    after_commit(session, lambda: _cache(redis, request, cached))
+
+
+def _cached(redis: Redis, request: Request) -> bytes | None:
+    try:
+        return redis.get(request.cache_key)
+    except RedisError as error:
+        degraded("idempotency_cache", error)
+        return None
+
+
+def _cache(redis: Redis, request: Request, sealed: str) -> None:
+    try:
+        redis.set(request.cache_key, sealed, ex=int(RETENTION.total_seconds()))
+    except RedisError as error:  # the record in PostgreSQL replays it all the same
+        degraded("idempotency_cache", error)
 
 
 def release(session: Session, *, record_id: uuid.UUID) -> None:

@@ -34,14 +34,17 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from redis import RedisError
 from sqlalchemy.orm import Session
 
-from player_platform.db import Database
+from player_platform.db import Database, database_unreachable
 from player_platform.errors import DomainError, Forbidden, Invalid, Unavailable
+from player_platform.leaderboards import lifecycle
 from player_platform.leaderboards.index import Change, LeaderboardIndex, encode_info
 from player_platform.leaderboards.reads import board_of
 from player_platform.leaderboards.seasons import SeasonRules
 from player_platform.leaderboards.upsert import batch_upsert_statement, refuse
+from player_platform.outage import degraded
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256  # submissions per transaction
@@ -89,6 +92,7 @@ class GroupCommit:
         self._queue: list[Pending] = []
         self._ready = threading.Condition()
         self._pid: int | None = None
+        self._unsure: set[uuid.UUID] = set()  # seasons of writes whose commit went unanswered
 
     def submit(self, pending: Pending) -> Pending:
         """Queue ``pending`` and wait until it is committed (or refused); raises its error."""
@@ -124,11 +128,15 @@ class GroupCommit:
                         pending.done.set()
 
     def _commit(self, batch: list[Pending]) -> None:
+        unsure, self._unsure = self._unsure, set()
         try:
             with self.db.unit_of_work() as session:
                 for round_ in _rounds(batch):
                     self._write(session, round_)
-        except Exception:
+                lifecycle.mark_index_stale(session, season_ids=unsure, now=batch[0].now)
+        except Exception as error:
+            self._unsure |= unsure
+            self._note_unsure(batch, error)
             if len(batch) == 1:
                 raise
             log.warning("group commit of %d failed; writing them one by one", len(batch))
@@ -142,7 +150,15 @@ class GroupCommit:
             with self.db.unit_of_work() as session:
                 self._write(session, [pending])
         except Exception as error:
+            self._note_unsure([pending], error)
             pending.error = error if isinstance(error, DomainError) else _failed(error)
+
+    def _note_unsure(self, batch: list[Pending], error: Exception) -> None:
+        """The database went away mid-write: the commit may have happened unanswered, and then
+        the index misses it. The next batch that commits marks these seasons' indexes stale
+        (a process that dies first leaves them behind until each player's next write)."""
+        if database_unreachable(error):
+            self._unsure.update(p.season.id for p in batch)
 
     def _write(self, session: Session, round_: list[Pending]) -> None:
         """One statement per season for submissions of distinct players."""
@@ -180,6 +196,10 @@ class GroupCommit:
                     for p in written
                 ]
             )
+        except RedisError as error:  # committed all the same: rank from PostgreSQL
+            degraded("leaderboard_index", error)
+            self._mark_stale({p.season.id for p in written}, batch[0].now)
+            ranks = [None] * len(written)
         except Exception:  # committed all the same: rank from PostgreSQL, rebuild the index
             log.exception("leaderboard index update failed after commit")
             ranks = [None] * len(written)
@@ -187,6 +207,18 @@ class GroupCommit:
             pending.rank = rank
         for pending in batch:
             pending.done.set()
+
+    def _mark_stale(self, season_ids: set[uuid.UUID], now: datetime) -> None:
+        """The index missed these committed writes: say so in PostgreSQL (its own small unit
+        of work) so it is rebuilt once Redis is back. Should PostgreSQL fail too, just now,
+        the scores are stored all the same and only the index stays behind: log it."""
+        try:
+            with self.db.unit_of_work() as session:
+                lifecycle.mark_index_stale(session, season_ids=season_ids, now=now)
+        except Exception:
+            log.exception(
+                "could not mark leaderboard indexes stale", extra={"seasons": len(season_ids)}
+            )
 
 
 def _rounds(batch: list[Pending]) -> list[list[Pending]]:

@@ -18,6 +18,11 @@ script), reads fill what is missing from one batched query, a display-name chang
 user's fields (names.py), and the hash expires a day after it was created, which bounds how long
 a name read just before a rename can survive. So a warm read is one Redis call and no query.
 
+Without Redis the index is skipped, never a reason to fail: reads (``top``, ``around``,
+``members``) answer None as for a missing index and are served from PostgreSQL; a write that
+could not reach it marks the season's index stale in PostgreSQL (lifecycle.mark_index_stale),
+and once Redis answers again a periodic job drops that index so it is rebuilt (``drop``).
+
 All keys of a season share the hash tag ``{season uuid}``: a Redis Cluster keeps one season on
 one shard, and every script touches one slot.
 """
@@ -33,13 +38,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from redis import Redis
+from redis import Redis, RedisError
 from redis.exceptions import NoScriptError
 from sqlalchemy.orm import Session
 
 from player_platform.db import after_commit
 from player_platform.jobs import Jobs
 from player_platform.leaderboards.seasons import SeasonCache
+from player_platform.outage import degraded
 
 SCORE_MIN = -(2**63)
 SCORE_MAX = 2**63 - 1
@@ -250,9 +256,12 @@ class LeaderboardIndex:
         pipe.execute()
 
     def top(self, board: Board, *, offset: int, limit: int) -> Ranked | None:
-        """A page of the board with the cached infos of its players (None where missing)."""
-        found = self._range(
-            keys=[board.zset, board.ready, board.names], args=[offset, offset + limit - 1]
+        """A page of the board with the cached infos of its players (None where missing); None
+        when the index is not ready or Redis is unreachable."""
+        found = self._read(
+            self._range,
+            keys=[board.zset, board.ready, board.names],
+            args=[offset, offset + limit - 1],
         )
         if found is None:
             return None
@@ -261,7 +270,7 @@ class LeaderboardIndex:
 
     def around(self, board: Board, user_id: uuid.UUID, *, radius: int) -> Ranked | None:
         """The entry and ``radius`` neighbours each side; ([], []) when it is not ranked."""
-        found = self._around(keys=self._keys(board), args=[user_id.bytes, radius])
+        found = self._read(self._around, keys=self._keys(board), args=[user_id.bytes, radius])
         if found is None:
             return None
         if found[0] == -1:
@@ -275,14 +284,28 @@ class LeaderboardIndex:
         for user_id, info in infos.items():
             pipe.hsetnx(board.names, user_id.bytes, info)
         pipe.expire(board.names, NAMES_SECONDS, nx=True)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except RedisError as error:  # a cache: the next read loads them again
+            degraded("leaderboard_index", error)
 
     def members(self, board: Board, user_ids: Sequence[uuid.UUID]) -> list[bytes] | None:
         """The current members of ``user_ids`` (absent ones left out), None when not ready."""
-        found = self._members(keys=[board.hash, board.ready], args=[u.bytes for u in user_ids])
+        found = self._read(
+            self._members, keys=[board.hash, board.ready], args=[u.bytes for u in user_ids]
+        )
         if found is None:
             return None
         return [m for m in found if m]
+
+    @staticmethod
+    def _read(script: Any, **call: Any) -> Any:
+        """Run a read script; None (as for an index not ready) when Redis is unreachable."""
+        try:
+            return script(**call)
+        except RedisError as error:
+            degraded("leaderboard_index", error)
+            return None
 
     # Rebuild -------------------------------------------------------------------------------
 
@@ -291,9 +314,15 @@ class LeaderboardIndex:
 
     def schedule_rebuild(self, session: Session, season: uuid.UUID) -> None:
         """The index of ``season`` is missing: have one job rebuild it (once this unit of
-        work commits), however many requests notice."""
+        work commits), however many requests notice. Without Redis there is nothing to rebuild
+        into yet: the first read after it returns schedules the job."""
         tag = Board(season, "", True).tag
-        if self.redis.set(f"{tag}:rebuild", 1, nx=True, ex=REBUILD_LOCK_SECONDS):
+        try:
+            scheduled = self.redis.set(f"{tag}:rebuild", 1, nx=True, ex=REBUILD_LOCK_SECONDS)
+        except RedisError as error:
+            degraded("leaderboard_index", error)
+            return
+        if scheduled:
             self.jobs.enqueue_after_commit(
                 session,
                 "leaderboard_update",
@@ -326,7 +355,20 @@ class LeaderboardIndex:
 
     def mark_ready_after_commit(self, session: Session, season: uuid.UUID) -> None:
         """A new season's empty index is complete once the season exists."""
-        after_commit(session, lambda: self.redis.set(Board(season, "", True).ready, 1))
+        after_commit(session, lambda: self._mark_ready(season))
+
+    def _mark_ready(self, season: uuid.UUID) -> None:
+        try:
+            self.redis.set(Board(season, "", True).ready, 1)
+        except RedisError as error:  # not ready: read from PostgreSQL, rebuilt (empty) later
+            degraded("leaderboard_index", error)
+
+    def drop(self, season: uuid.UUID) -> None:
+        """Delete every key of a season's index (it missed writes): reads go to PostgreSQL
+        until a rebuild has loaded it again."""
+        keys = list(self.redis.scan_iter(match=f"{Board(season, '', True).tag}:*", count=1000))
+        if keys:
+            self.redis.delete(*keys)
 
     def release_rebuild(self, season: uuid.UUID) -> None:
         tag = Board(season, "", True).tag

@@ -1,4 +1,5 @@
-"""What happens to a season over time: its index rebuilt when Redis lost it, and its close.
+"""What happens to a season over time: its index rebuilt when Redis lost it or missed writes
+while it was down, and its close.
 
 Closing runs once per season however many workers try at once: the season row is claimed with
 ``FOR UPDATE SKIP LOCKED`` and ``closed_at`` set in the same transaction that writes the final
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, record
@@ -82,6 +84,31 @@ def rebuild_index(session: Session, index: LeaderboardIndex, *, season_id: uuid.
         raise
     log.info("leaderboard index rebuilt", extra={"season": str(season_id), "entries": loaded})
     return loaded
+
+
+def mark_index_stale(session: Session, *, season_ids: Iterable[uuid.UUID], now: datetime) -> None:
+    """These seasons' indexes missed a write (Redis was unreachable): say so in PostgreSQL,
+    which outlives this process, so the index is dropped and rebuilt once Redis is back."""
+    ids = sorted(set(season_ids))
+    if ids:
+        session.execute(update(Season).where(Season.id.in_(ids)).values(index_stale_at=now))
+
+
+def repair_stale_indexes(session: Session, index: LeaderboardIndex) -> list[uuid.UUID]:
+    """Drop the index of every season marked stale and schedule its rebuild (Redis must be
+    reachable: a job runs this). A season marked again meanwhile stays marked for the next run."""
+    stale = session.execute(
+        select(Season.id, Season.index_stale_at).where(Season.index_stale_at.is_not(None))
+    ).all()
+    for season_id, marked_at in stale:
+        index.drop(season_id)
+        session.execute(
+            update(Season)
+            .where(Season.id == season_id, Season.index_stale_at == marked_at)
+            .values(index_stale_at=None)
+        )
+        index.schedule_rebuild(session, season_id)
+    return [season_id for season_id, _ in stale]
 
 
 def due_seasons(session: Session, *, now: datetime) -> list[uuid.UUID]:

@@ -35,6 +35,9 @@ class Season(Timestamps, Base):
     authoritative: Mapped[bool] = mapped_column(default=False)
     rewards: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     closed_at: Mapped[datetime | None]
+    # Set when a write could not reach the Redis index (Redis down): the index misses it and
+    # is dropped and rebuilt once Redis answers again (lifecycle.repair_stale_indexes).
+    index_stale_at: Mapped[datetime | None]
 
 
 class LeaderboardEntry(Timestamps, Base):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis import Redis
+from redis import Redis, RedisError
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from player_platform.leaderboards.index import (
 )
 from player_platform.leaderboards.models import LeaderboardEntry, Season, SeasonStanding
 from player_platform.leaderboards.seasons import SeasonRules
+from player_platform.outage import degraded
 from player_platform.pagination import Page
 
 E = LeaderboardEntry
@@ -158,13 +159,7 @@ def _steam_friends(
     )
     if steam_id is None:
         return []
-    cache_key = f"steam-friends:{steam_id}"
-    cached = redis.get(cache_key)
-    if cached is None:
-        friend_ids = steam.friend_ids(steam_id)
-        redis.set(cache_key, json.dumps(friend_ids), ex=FRIENDS_CACHE_SECONDS)
-    else:
-        friend_ids = json.loads(cached)
+    friend_ids = _cached_friend_ids(redis, steam, steam_id)
     if not friend_ids:
         return []
     return list(
@@ -174,6 +169,21 @@ def _steam_friends(
             )
         )
     )
+
+
+def _cached_friend_ids(redis: Redis, steam: SteamWebApi, steam_id: str) -> list[str]:
+    """The Steam friend list, cached a few minutes; asked of Steam each time without Redis."""
+    cache_key = f"steam-friends:{steam_id}"
+    try:
+        cached = redis.get(cache_key)
+        if cached is not None:
+            return json.loads(cached)
+        friend_ids = steam.friend_ids(steam_id)
+        redis.set(cache_key, json.dumps(friend_ids), ex=FRIENDS_CACHE_SECONDS)
+    except RedisError as error:
+        degraded("steam_friends_cache", error)
+        friend_ids = steam.friend_ids(steam_id)
+    return friend_ids
 
 
 def archive(

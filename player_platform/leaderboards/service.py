@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from redis import RedisError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -21,11 +22,12 @@ from player_platform.db import after_commit
 from player_platform.errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
 from player_platform.identity.models import User
 from player_platform.identity.sessions import Actor
-from player_platform.leaderboards import names, reads  # noqa: F401  (names: listeners)
+from player_platform.leaderboards import lifecycle, names, reads  # noqa: F401  (names: listeners)
 from player_platform.leaderboards.batch import GroupCommit, Pending
 from player_platform.leaderboards.index import (
     SCORE_MAX,
     SCORE_MIN,
+    Board,
     Change,
     LeaderboardIndex,
     encode_info,
@@ -34,6 +36,7 @@ from player_platform.leaderboards.models import LeaderboardEntry, Season
 from player_platform.leaderboards.reads import board_of, get_season
 from player_platform.leaderboards.seasons import SeasonRules, season_changed
 from player_platform.leaderboards.upsert import refuse, upsert_statement
+from player_platform.outage import degraded
 from player_platform.pagination import Page, Position
 from player_platform.security.api_keys import ServerCaller
 
@@ -206,10 +209,8 @@ def submit_score(
         if row is None:
             refuse(session, season, user.id)
         info = encode_info(user.display_name, row.details)
-        rank = index.apply(
-            board_of(season, row.region),
-            Change(user.id, row.version, row.score, row.reached_at, info),
-        )
+        change = Change(user.id, row.version, row.score, row.reached_at, info)
+        rank = _apply(session, index, season.id, board_of(season, row.region), change, now)
     if rank is None:
         rank = reads.rank_in_database(
             session,
@@ -368,4 +369,22 @@ def _changed(
         entry.score if on_board else None,
         entry.reached_at if on_board else None,
     )
-    index.apply(board_of(season, entry.region), change)
+    _apply(session, index, season.id, board_of(season, entry.region), change, now)
+
+
+def _apply(
+    session: Session,
+    index: LeaderboardIndex,
+    season_id: uuid.UUID,
+    board: Board,
+    change: Change,
+    now: datetime,
+) -> int | None:
+    """``index.apply`` inside the unit of work; without Redis the write still commits, and the
+    season's index is marked stale in the same transaction (None: rank it in PostgreSQL)."""
+    try:
+        return index.apply(board, change)
+    except RedisError as error:
+        degraded("leaderboard_index", error)
+        lifecycle.mark_index_stale(session, season_ids=[season_id], now=now)
+        return None

@@ -1,12 +1,17 @@
-"""Sliding-window rate limits in Redis (a weighted two-window counter: one round trip per hit)."""
+"""Sliding-window rate limits in Redis (a weighted two-window counter: one round trip per hit).
+
+They fail open: while Redis is unreachable a hit lets the request through, counted and logged
+once a minute (outage.py). What must hold without Redis does not live here: the per-account
+sign-in lockout is in PostgreSQL (identity/service.py)."""
 
 from __future__ import annotations
 
 import math
 
-from redis import Redis
+from redis import Redis, RedisError
 
 from player_platform.errors import RateLimited
+from player_platform.outage import degraded
 
 WINDOW_SECONDS = 60
 
@@ -29,7 +34,11 @@ class RateLimiter:
         pipe.incr(current_key)
         pipe.expire(current_key, window * 2)
         pipe.get(previous_key)
-        current, _, previous = pipe.execute()
+        try:
+            current, _, previous = pipe.execute()
+        except RedisError as error:
+            degraded("rate_limit", error)
+            return
         previous = int(previous or 0)
         weight = 1 - elapsed / window
         if current + previous * weight <= limit:

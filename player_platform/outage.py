@@ -1,0 +1,139 @@
+"""Serving through a Redis outage: a circuit breaker in front of the service's Redis clients, and
+the count of what was served without Redis.
+
+PostgreSQL is the source of truth and Redis holds what can be rebuilt (DESIGN.md), so no request
+fails because Redis does. Each caller decides what it does without Redis (a rate limit lets the
+request through, a leaderboard read goes to PostgreSQL, ...) and calls ``degraded(feature)``:
+counted for /metrics (``pp_redis_degraded_total``) and logged once a minute per feature, not
+once per request.
+
+The breaker keeps requests from waiting on Redis while it is down: a command that fails to reach
+it (refused, reset, timed out) opens the circuit for ``COOLDOWN_SECONDS``, during which every
+command fails at once with ``CircuitOpen``; then one command probes (the others still fail fast)
+and its success closes the circuit. redis-py's own retries are cut to one immediate retry (a
+pooled connection that went stale when Redis restarted), not ten with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.client import Pipeline
+from redis.exceptions import ConnectionError, TimeoutError
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+COOLDOWN_SECONDS = 1.0
+LOG_EVERY_SECONDS = 60.0
+T = TypeVar("T")
+
+
+class CircuitOpen(ConnectionError):
+    """Redis failed a moment ago: this command was not sent."""
+
+
+class Breaker:
+    def __init__(self, *, cooldown: float = COOLDOWN_SECONDS) -> None:
+        self.cooldown = cooldown
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self._failing = False
+
+    def call(self, command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self._admit()
+        try:
+            result = command(*args, **kwargs)
+        except (ConnectionError, TimeoutError) as error:
+            self._trip(error)
+            raise
+        if self._failing:
+            self._close()
+        return result
+
+    def _admit(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._open_until:
+                raise CircuitOpen("Redis is unreachable (circuit open).")
+            if self._failing:  # half-open: this command probes, the others keep failing fast
+                self._open_until = now + self.cooldown
+
+    def _trip(self, error: Exception) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + self.cooldown
+            first, self._failing = not self._failing, True
+        if first:
+            log.warning("redis unreachable: failing fast", extra={"error": repr(error)})
+
+    def _close(self) -> None:
+        with self._lock:
+            was_failing, self._failing, self._open_until = self._failing, False, 0.0
+        if was_failing:
+            log.warning("redis reachable again")
+
+
+class GuardedRedis(Redis):
+    """A Redis client whose commands and pipelines go through its ``breaker``."""
+
+    breaker: Breaker
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self.breaker.call(super().execute_command, *args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
+        pipe = GuardedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+        pipe.breaker = self.breaker
+        return pipe
+
+
+class GuardedPipeline(Pipeline):
+    breaker: Breaker
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return self.breaker.call(super().execute, raise_on_error)
+
+
+def guarded_client(url: str, **options: Any) -> GuardedRedis:
+    client = GuardedRedis.from_url(url, retry=Retry(NoBackoff(), 1), **options)
+    client.breaker = Breaker()
+    return client
+
+
+class Degradations:
+    """How often each feature was served without Redis, and when that was last logged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self._logged: dict[str, float] = {}
+
+    def note(self, feature: str, error: Exception) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.counts[feature] += 1
+            last = self._logged.get(feature)
+            due = last is None or now - last >= LOG_EVERY_SECONDS
+            if due:
+                self._logged[feature] = now
+        if due:
+            log.warning(
+                "served without redis",
+                extra={"feature": feature, "error": repr(error), "count": self.counts[feature]},
+            )
+
+
+DEGRADATIONS = Degradations()
+
+
+def degraded(feature: str, error: Exception) -> None:
+    """``feature`` went on without Redis: count it, log it (once a minute per feature)."""
+    DEGRADATIONS.note(feature, error)
