@@ -29,7 +29,7 @@ PERIODIC = (
     Periodic(
         "fail_abandoned_checkouts", "workers.commerce.fail_abandoned_checkouts", "maintenance", 900
     ),
-    Periodic("redrive_webhooks", "workers.commerce.redrive_webhooks", "maintenance", 300),
+    Periodic("redrive_webhooks", "workers.webhooks.redrive_webhooks", "maintenance", 300),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),
 )
 
