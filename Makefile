@@ -28,11 +28,13 @@ test: $(STAMP)
 	scripts/test-services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-4} -p no:cacheprovider
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) bench/auth_flow.py --url http://127.0.0.1:$(PORT)

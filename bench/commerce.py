@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.leaderboards import SERVERS  # noqa: E402
 from player_platform.__main__ import migrate  # noqa: E402
-from player_platform.commerce import service  # noqa: E402
+from player_platform.commerce import flows  # noqa: E402
 from player_platform.commerce.models import Sku  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
 from player_platform.db import utcnow  # noqa: E402
@@ -264,28 +264,29 @@ def main() -> None:
 
 
 def in_process(platform, steam, buyers, hot, holders) -> dict[str, Callable]:
-    """The operations as service calls, each the unit of work its request would run."""
+    """The operations as the calls their requests make (purchases: the commerce flows)."""
 
     def purchase(rng: random.Random) -> None:
         user_id = rng.choice(buyers)
-        with platform.db.unit_of_work() as session:
-            started = service.init_steam(
-                session,
-                platform=platform,
-                user_id=user_id,
-                sku_id=rng.choice(["sword", "gems"]),
-                quantity=1,
-                currency="USD",
-                language="en",
-                now=utcnow(),
-            )
-            order_id, steam_order = started.order.id, started.payment["orderid"]
-        steam.approve(steam_order)
-        with platform.db.unit_of_work() as session:
-            done = service.finalize_steam(
-                session, platform=platform, user_id=user_id, order_id=order_id, now=utcnow()
-            )
-            assert done.order.status == "fulfilled"
+        started = flows.init_steam(
+            platform.db,
+            steam=platform.steam_microtxn,
+            user_id=user_id,
+            sku_id=rng.choice(["sword", "gems"]),
+            quantity=1,
+            currency="USD",
+            language="en",
+        )
+        steam.approve(started.payment["orderid"])
+        done = flows.finalize_steam(
+            platform.db,
+            steam=platform.steam_microtxn,
+            storage=platform.storage,
+            jobs=platform.jobs,
+            user_id=user_id,
+            order_id=started.order.id,
+        )
+        assert done.order.status == "fulfilled"
 
     def spend_from(pick: Callable[[random.Random], uuid.UUID]) -> Callable:
         def spend(rng: random.Random) -> None:

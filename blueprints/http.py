@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from player_platform.audit.service import Origin
@@ -117,11 +119,18 @@ def staff(role: str) -> Actor:
     return actor
 
 
-def idempotent(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
+def idempotent(
+    view: Callable[..., ResponseReturnValue] | None = None, *, atomic: bool = True
+) -> Any:
     """Honour an optional Idempotency-Key (see player_platform.idempotency.service).
 
-    Put it above flask-smorest's response decorator so it sees the final response.
+    Put it above flask-smorest's response decorator so it sees the final response. By default
+    the claim, the view and the stored response are one transaction. ``atomic=False`` is for
+    views that call a provider between units of work of their own: the claim commits first,
+    the view runs outside any transaction, and the response is stored in a new one.
     """
+    if view is None:
+        return functools.partial(idempotent, atomic=atomic)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -132,40 +141,69 @@ def idempotent(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
             raise Invalid(
                 "Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
             )
-        caller = _caller_scope()
         call = idempotency.Request.of(
-            scope=f"{request.url_rule.rule} {caller}",
+            scope=f"{request.url_rule.rule} {_caller_scope()}",
             key=key,
             method=request.method,
             path=request.path,
             body=request.get_data(),
         )
-        p = platform()
-        with p.db.unit_of_work() as session:
-            claimed = idempotency.claim(session, p.redis, p.vault, request=call, now=utcnow())
-            if isinstance(claimed, idempotency.StoredResponse):
-                return _replay(claimed)
-            try:
-                response = view(*args, **kwargs)
-            except DomainError as error:
-                if error.persist:  # its effects commit: free the key so a retry runs again
-                    idempotency.release(session, record_id=claimed)
-                raise
-            if response.status_code < 400 and response.is_json:
-                idempotency.complete(
-                    session,
-                    p.redis,
-                    p.vault,
-                    record_id=claimed,
-                    request=call,
-                    status=response.status_code,
-                    body=response.get_json(),
-                )
-            else:
-                idempotency.release(session, record_id=claimed)
-        return response
+        run = _run_atomic if atomic else _run_in_steps
+        return run(call, functools.partial(view, *args, **kwargs))
 
     return wrapper
+
+
+def _run_atomic(call: idempotency.Request, view: Callable[[], Response]) -> Response:
+    p = platform()
+    with p.db.unit_of_work() as session:
+        claimed = idempotency.claim(session, p.redis, p.vault, request=call, now=utcnow())
+        if isinstance(claimed, idempotency.StoredResponse):
+            return _replay(claimed)
+        try:
+            response = view()
+        except DomainError as error:
+            if error.persist:  # its effects commit: free the key so a retry runs again
+                idempotency.release(session, record_id=claimed)
+            raise
+        _keep(session, call, claimed, response)
+    return response
+
+
+def _run_in_steps(call: idempotency.Request, view: Callable[[], Response]) -> Response:
+    p = platform()
+    with p.db.unit_of_work() as session:
+        claimed = idempotency.claim(session, p.redis, p.vault, request=call, now=utcnow())
+    if isinstance(claimed, idempotency.StoredResponse):
+        return _replay(claimed)
+    try:
+        response = view()
+    except BaseException:
+        with p.db.unit_of_work() as session:
+            idempotency.release(session, record_id=claimed)
+        raise
+    with p.db.unit_of_work() as session:
+        _keep(session, call, claimed, response)
+    return response
+
+
+def _keep(
+    session: Session, call: idempotency.Request, claimed: uuid.UUID, response: Response
+) -> None:
+    """Store a successful JSON response for replay; free the key of any other."""
+    p = platform()
+    if response.status_code < 400 and response.is_json:
+        idempotency.complete(
+            session,
+            p.redis,
+            p.vault,
+            record_id=claimed,
+            request=call,
+            status=response.status_code,
+            body=response.get_json(),
+        )
+    else:
+        idempotency.release(session, record_id=claimed)
 
 
 def _caller_scope() -> str:

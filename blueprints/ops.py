@@ -14,8 +14,10 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import text
 
 from blueprints.http import platform
+from player_platform.db import Database
 from player_platform.jobs import QUEUES, Jobs
 from player_platform.outage import DEGRADATIONS, degraded
+from player_platform.webhooks import service as webhooks
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 class Metrics:
     """One registry per app, so several apps in one process (tests) do not collide."""
 
-    def __init__(self, jobs: Jobs) -> None:
+    def __init__(self, jobs: Jobs, db: Database) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "pp_http_requests",
@@ -41,6 +43,7 @@ class Metrics:
         )
         self.registry.register(QueueCollector(jobs))
         self.registry.register(DegradedCollector())
+        self.registry.register(WebhookCollector(db))
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -85,6 +88,27 @@ class DegradedCollector(Collector):
         for feature, count in sorted(DEGRADATIONS.counts.items()):
             family.add_metric([feature], count)
         yield family
+
+
+class WebhookCollector(Collector):
+    """Inbound events that failed for good, per provider: each waits for an admin's replay."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        failed = GaugeMetricFamily(
+            "pp_webhook_events_failed", "Webhook events marked failed", labels=["provider"]
+        )
+        try:
+            with self.db.unit_of_work() as session:
+                counts = webhooks.count_failed(session)
+        except Exception as error:  # /metrics answers without the database too
+            log.warning("webhook metrics unavailable", extra={"error": str(error)})
+            counts = {}
+        for provider, count in sorted(counts.items()):
+            failed.add_metric([provider], count)
+        yield failed
 
 
 @bp.get("/healthz")

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
     app.extensions["player_platform"] = platform
-    app.extensions["player_platform.metrics"] = ops.Metrics(platform.jobs)
+    app.extensions["player_platform.metrics"] = ops.Metrics(platform.jobs, platform.db)
 
     api = problems.ProblemApi(app)
     api.register_blueprint(auth_bp)

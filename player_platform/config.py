@@ -43,6 +43,7 @@ class Settings:
     smtp_url: str | None = None
     clamav_url: str | None = None
     max_body_bytes: int = 1_048_576
+    webhook_max_attempts: int = 8  # then an inbound event is marked failed (kept, replayable)
     jwt_issuer: str = "player-platform"
     jwt_audience: str = "player-platform"
     access_token_seconds: int = 1800

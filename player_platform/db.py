@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from player_platform.errors import DomainError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Serialization failure and deadlock: PostgreSQL rolled the transaction back, running it again
+# from the start is the documented remedy.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 4
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -157,6 +168,33 @@ class Database:
         for callback in callbacks:
             callback()
 
+    def transaction(self, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+        """Run ``work(session)`` in a unit of work of its own and return what it returns; when
+        PostgreSQL aborts it with a serialization failure or a deadlock (40001, 40P01), run it
+        again from the start, at most ``attempts`` times in all.
+
+        A function, not a context manager: a ``with`` block cannot be re-run. ``work`` must be
+        safe to repeat (its only outside effects are after-commit callbacks, which run once, after
+        the commit that counts), and it must be the outermost unit of work: a joined one cannot
+        be retried on its own.
+        """
+        if _current.get() is not None:
+            raise RuntimeError("Database.transaction() inside an open unit of work")
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except DBAPIError as error:
+                if attempt == attempts or not is_retryable(error):
+                    raise
+                log.warning(
+                    "transaction retried",
+                    extra={"sqlstate": error.orig.sqlstate, "attempt": attempt},
+                )
+                time.sleep(random.uniform(0, 0.02 * attempt))  # de-synchronise the contenders
+
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
@@ -176,6 +214,11 @@ def database_unreachable(error: Exception) -> bool:
         or sqlstate.startswith("08")  # connection exception
         or sqlstate in UNREACHABLE_SQLSTATES
     )
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A serialization failure or deadlock that running the transaction again resolves."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

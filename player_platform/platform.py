@@ -9,7 +9,8 @@ import fakeredis
 from redis import Redis
 
 from player_platform.commerce.epic import EpicOwnership
-from player_platform.commerce.stripe import StripeApi
+from player_platform.commerce.steam import SteamMicroTxn
+from player_platform.commerce.stripe_api import StripeApi
 from player_platform.config import Settings
 from player_platform.db import Database
 from player_platform.identity.epic import EpicVerifier
@@ -68,6 +69,10 @@ class Platform:
     @cached_property
     def steam(self) -> SteamWebApi:
         return SteamWebApi.from_settings(self.settings)
+
+    @cached_property
+    def steam_microtxn(self) -> SteamMicroTxn:
+        return SteamMicroTxn(self.steam, sandbox=self.settings.steam_sandbox)
 
     @cached_property
     def stripe(self) -> StripeApi:

@@ -1,54 +1,55 @@
-"""Commerce jobs: Stripe events, Steam polling, webhook re-drive, wallet reconciliation,
-player notifications and the game-key fulfilment hook. Each re-checks state, so a duplicate
-run (a retry, a re-drive) changes nothing."""
+"""Commerce jobs: Stripe events, Steam polling, unfinished refunds and checkouts, wallet
+reconciliation, player notifications and the game-key fulfilment hook. Each
+re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 
 from player_platform import platform
-from player_platform.commerce import refunds, stripe
+from player_platform.commerce import flows, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
-from player_platform.webhooks import service as webhooks
+from workers.webhooks import process_event
 
 log = logging.getLogger(__name__)
 
 
 def process_stripe_event(row_id: str) -> str:
     p = platform.current()
-    try:
-        with p.db.unit_of_work() as session:
-            event = webhooks.claim(session, uuid.UUID(row_id))
-            if event is None:
-                return "done already"
-            outcome = stripe.apply_event(session, platform=p, event=event.payload, now=utcnow())
-            webhooks.mark_processed(event, now=utcnow())
-    except Exception as error:
-        with p.db.unit_of_work() as session:
-            webhooks.record_failure(session, row_id=uuid.UUID(row_id), error=repr(error))
-        raise
-    log.info("stripe event applied", extra={"event": row_id, "outcome": outcome})
-    return outcome
-
-
-def redrive_webhooks() -> int:
-    p = platform.current()
-    with p.db.unit_of_work() as session:
-        count = webhooks.redrive(session, jobs=p.jobs, now=utcnow())
-    log.info("webhook events re-driven", extra={"count": count})
-    return count
+    return process_event(
+        row_id,
+        lambda session, payload: stripe.apply_event(
+            session, storage=p.storage, jobs=p.jobs, event=payload, now=utcnow()
+        ),
+    )
 
 
 def poll_steam() -> dict[str, int]:
     p = platform.current()
     if not (p.settings.steam_api_key and p.settings.steam_app_id):
         return {}
-    with p.db.unit_of_work() as session:
-        outcome = refunds.poll_steam(session, platform=p, now=utcnow())
+    outcome = flows.poll_steam(p.db, steam=p.steam_microtxn, storage=p.storage, jobs=p.jobs)
     log.info("steam polled", extra=outcome)
     return outcome
+
+
+def finish_refunds() -> int:
+    """Complete the refunds left ``refunding`` (a crash or a provider outage mid-refund)."""
+    p = platform.current()
+    done = flows.finish_refunds(p.db, steam=p.steam_microtxn, stripe=p.stripe, jobs=p.jobs)
+    log.info("refunds finished", extra={"count": done})
+    return done
+
+
+def fail_abandoned_checkouts() -> int:
+    """Fail Stripe checkouts whose PaymentIntent was never recorded (a crash mid-checkout)."""
+    p = platform.current()
+    failed = p.db.transaction(
+        lambda session: stripe.fail_abandoned_checkouts(session, now=utcnow())
+    )
+    log.info("abandoned checkouts failed", extra={"count": failed})
+    return failed
 
 
 def reconcile_wallets() -> int:

@@ -26,7 +26,11 @@ PERIODIC = (
     Periodic("close_seasons", "workers.leaderboards.close_ended_seasons", "maintenance", 60),
     Periodic("repair_indexes", "workers.leaderboards.repair_stale_indexes", "maintenance", 60),
     Periodic("poll_steam", "workers.commerce.poll_steam", "maintenance", 300),
-    Periodic("redrive_webhooks", "workers.commerce.redrive_webhooks", "maintenance", 300),
+    Periodic("finish_refunds", "workers.commerce.finish_refunds", "maintenance", 300),
+    Periodic(
+        "fail_abandoned_checkouts", "workers.commerce.fail_abandoned_checkouts", "maintenance", 900
+    ),
+    Periodic("redrive_webhooks", "workers.webhooks.redrive_webhooks", "maintenance", 300),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),
 )
 

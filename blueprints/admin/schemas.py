@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from player_platform.security.api_keys import SCOPES
+from player_platform.webhooks.models import STATUSES as WEBHOOK_STATUSES
 
 
 class PageQuerySchema(Schema):
@@ -61,4 +62,27 @@ class ApiKeyCreatedSchema(ApiKeySchema):
 
 class ApiKeyPageSchema(Schema):
     items = fields.List(fields.Nested(ApiKeySchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class WebhookQuerySchema(PageQuerySchema):
+    provider = fields.String(load_default=None, validate=validate.Length(max=32))
+    status = fields.String(load_default=None, validate=validate.OneOf(WEBHOOK_STATUSES))
+
+
+class WebhookEventSchema(Schema):
+    id = fields.UUID(required=True)
+    provider = fields.String(required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(allow_none=True)
+    received_at = fields.DateTime(required=True)
+    processed_at = fields.DateTime(allow_none=True)
+    failed_at = fields.DateTime(allow_none=True)
+
+
+class WebhookEventPageSchema(Schema):
+    items = fields.List(fields.Nested(WebhookEventSchema), required=True)
     next_cursor = fields.String(allow_none=True)

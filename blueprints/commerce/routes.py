@@ -27,7 +27,8 @@ from blueprints.commerce.schemas import (
     WebhookAckSchema,
 )
 from blueprints.http import BEARER_AUTH, current_player, idempotent, origin, platform, staff
-from player_platform.commerce import catalog, orders, refunds, service, stripe
+from player_platform.commerce import catalog, flows, orders
+from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
 from player_platform.webhooks import service as webhooks
 
@@ -102,10 +103,7 @@ class SteamInit(MethodView):
     def post(self, body):
         """Start a Steam purchase: a pending order and InitTxn; the client shows the overlay"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            return service.init_steam(
-                session, platform=p, user_id=current_player().id, now=utcnow(), **body
-            )
+        return flows.init_steam(p.db, steam=p.steam_microtxn, user_id=current_player().id, **body)
 
 
 @bp.route("/commerce/steam/finalize")
@@ -118,17 +116,21 @@ class SteamFinalize(MethodView):
     def post(self, body):
         """After the overlay: FinalizeTxn, then the order is fulfilled"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            return service.finalize_steam(
-                session, platform=p, user_id=current_player().id, now=utcnow(), **body
-            )
+        return flows.finalize_steam(
+            p.db,
+            steam=p.steam_microtxn,
+            storage=p.storage,
+            jobs=p.jobs,
+            user_id=current_player().id,
+            **body,
+        )
 
 
 @bp.route("/commerce/verify-receipt")
 class VerifyReceipt(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(VerifyReceiptSchema)
-    @idempotent
+    @idempotent(atomic=False)
     @bp.response(200, PurchaseSchema)
     @bp.alt_response(402, description="receipt_invalid, payment_pending")
     @bp.alt_response(409, description="receipt_already_used, steam_not_linked, epic_not_linked")
@@ -137,17 +139,19 @@ class VerifyReceipt(MethodView):
         """Verify a provider's receipt and grant what it paid for, once (Steam `orderid`,
         Epic `sku_id` + `ownership_token`, Stripe `payment_intent_id`)"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            provider = body.pop("provider")
-            return service.verify_receipt(
-                session,
-                platform=p,
-                user_id=current_player().id,
-                provider=provider,
-                receipt=body,
-                origin=origin(),
-                now=utcnow(),
-            )
+        provider = body.pop("provider")
+        return flows.verify_receipt(
+            p.db,
+            provider=provider,
+            receipt=body,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            epic=p.epic_ownership,
+            storage=p.storage,
+            jobs=p.jobs,
+            user_id=current_player().id,
+            origin=origin(),
+        )
 
 
 @bp.route("/orders")
@@ -189,22 +193,19 @@ class AdminOrderCollection(MethodView):
 class Checkout(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(CheckoutSchema)
-    @idempotent
+    @idempotent(atomic=False)
     @bp.response(201, PurchaseSchema)
     @bp.alt_response(422, description="price_unavailable")
     def post(self, body):
         """Web store: the cart becomes a pending order and a Stripe PaymentIntent"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            lines = [(line["sku_id"], line["quantity"]) for line in body["items"]]
-            return stripe.checkout(
-                session,
-                platform=p,
-                user_id=current_player().id,
-                lines=lines,
-                currency=body["currency"],
-                now=utcnow(),
-            )
+        return flows.checkout(
+            p.db,
+            stripe=p.stripe,
+            user_id=current_player().id,
+            lines=[(line["sku_id"], line["quantity"]) for line in body["items"]],
+            currency=body["currency"],
+        )
 
 
 @bp.route("/webhooks/stripe")
@@ -215,7 +216,7 @@ class StripeWebhook(MethodView):
     def post(self):
         """Stripe events: verified (Stripe-Signature), stored, then applied by a job"""
         p = platform()
-        event = stripe.parse_event(
+        event = parse_event(
             payload=request.get_data(),
             header=request.headers.get("Stripe-Signature", ""),
             secret=p.settings.stripe_webhook_secret,
@@ -238,16 +239,16 @@ class OrderRefundRequests(MethodView):
     def post(self, body, order_id):
         """Ask for a refund: decided at once when the rules allow, else an admin decides"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            return refunds.request_refund(
-                session,
-                platform=p,
-                user_id=current_player().id,
-                order_id=order_id,
-                reason=body["reason"],
-                origin=origin(),
-                now=utcnow(),
-            )
+        return flows.request_refund(
+            p.db,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            jobs=p.jobs,
+            user_id=current_player().id,
+            order_id=order_id,
+            reason=body["reason"],
+            origin=origin(),
+        )
 
 
 @bp.route("/admin/refund-requests/<uuid:refund_id>/<any(approve, deny):decision>")
@@ -260,15 +261,14 @@ class RefundDecision(MethodView):
     def post(self, body, refund_id, decision):
         """Approve (refund with the provider, revoke, claw back) or deny a request (admin)"""
         p = platform()
-        with p.db.unit_of_work() as session:
-            actor = staff("admin")
-            return refunds.decide(
-                session,
-                platform=p,
-                refund_id=refund_id,
-                approve=decision == "approve",
-                actor_id=actor.id,
-                reason=body["reason"],
-                origin=origin(),
-                now=utcnow(),
-            )
+        return flows.decide_refund(
+            p.db,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            jobs=p.jobs,
+            refund_id=refund_id,
+            approve=decision == "approve",
+            actor_id=staff("admin").id,
+            reason=body["reason"],
+            origin=origin(),
+        )

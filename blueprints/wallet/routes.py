@@ -24,7 +24,7 @@ from blueprints.wallet.schemas import (
 )
 from player_platform.commerce import catalog
 from player_platform.db import utcnow
-from player_platform.wallet import grants
+from player_platform.usecases import server_grants as grants
 from player_platform.wallet import service as wallet
 
 

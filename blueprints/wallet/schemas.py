@@ -2,7 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from blueprints.admin.schemas import PageQuerySchema
 from blueprints.commerce.schemas import QUANTITY, SKU_ID, EntitlementSchema
-from player_platform.wallet.grants import ACTIONS
+from player_platform.usecases.server_grants import ACTIONS
 from player_platform.wallet.models import ENTITLEMENT_STATUSES
 
 

@@ -25,7 +25,8 @@ ORDER_STATUSES = (
     "partially_refunded",
     "charged_back",
 )
-REFUND_STATUSES = ("pending", "approved", "denied")
+# pending -> denied, or -> refunding (approved; the provider refund is being asked) -> approved.
+REFUND_STATUSES = ("pending", "refunding", "approved", "denied")
 
 
 class Sku(Timestamps, Base):

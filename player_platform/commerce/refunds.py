@@ -1,11 +1,17 @@
-"""Refunds: player requests decided by eligibility rules or an admin, provider refund calls,
-and the refunds and chargebacks Steam reports (polled: Steam pushes nothing)."""
+"""Refunds: player requests decided by eligibility rules or an admin, and the refunds and
+chargebacks Steam reports (polled: Steam pushes nothing). The steps here are units of work;
+commerce/purchases.py calls the provider between them.
+
+A refund request is ``pending`` (an admin decides), ``denied``, ``refunding`` (approved: the
+provider refund is asked next) or ``approved`` (the provider refunded and the order was
+reversed). A crash, or a provider that is down, leaves it ``refunding``; the periodic job
+``finish_refunds`` asks the provider again (safe to repeat) and completes it.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,14 +20,12 @@ from sqlalchemy.orm import Session
 from player_platform.audit.service import SYSTEM, Origin, record
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, ProviderCursor, RefundRequest, Sku
-from player_platform.commerce.service import microtxn, settle_steam
 from player_platform.errors import Conflict, InvalidState, NotFound
+from player_platform.jobs import Jobs
 from player_platform.wallet.models import LedgerEntry, Wallet
 
-if TYPE_CHECKING:
-    from player_platform.platform import Platform
-
 REFUND_WINDOW = timedelta(days=14)
+RETRY_AFTER = timedelta(minutes=1)  # a refund still refunding this long after approval
 REPORT_CURSOR = "steam.report"
 REPORT_OVERLAP = timedelta(minutes=10)  # re-read a little: rows may land late; reversal dedupes
 STEAM_REVERSALS = {
@@ -36,7 +40,7 @@ STEAM_REVERSALS = {
 def request_refund(
     session: Session,
     *,
-    platform: Platform,
+    jobs: Jobs,
     user_id: uuid.UUID,
     order_id: uuid.UUID,
     reason: str,
@@ -44,7 +48,8 @@ def request_refund(
     now: datetime,
 ) -> RefundRequest:
     """File a request. Outside the window: denied. Untouched consumables and durables within
-    the window: approved and refunded at once. Anything consumed: waits for an admin."""
+    the window: approved (``refunding``, the provider is asked next). Anything consumed: waits
+    for an admin."""
     order = orders.lock(session, orders.own_order(session, user_id=user_id, order_id=order_id).id)
     if order.status != "fulfilled":
         raise InvalidState("Only a fulfilled order can be refunded.", code="not_refundable")
@@ -68,7 +73,7 @@ def request_refund(
     if order.fulfilled_at < now - REFUND_WINDOW:
         _decide(
             session,
-            platform=platform,
+            jobs=jobs,
             refund=refund,
             approve=False,
             actor_id=None,
@@ -79,7 +84,7 @@ def request_refund(
     elif not _consumed(session, order):
         _decide(
             session,
-            platform=platform,
+            jobs=jobs,
             refund=refund,
             approve=True,
             actor_id=None,
@@ -109,7 +114,7 @@ def _consumed(session: Session, order: Order) -> bool:
 def decide(
     session: Session,
     *,
-    platform: Platform,
+    jobs: Jobs,
     refund_id: uuid.UUID,
     approve: bool,
     actor_id: uuid.UUID,
@@ -126,7 +131,7 @@ def decide(
         raise InvalidState(f"This request was {refund.status} already.", code="refund_decided")
     _decide(
         session,
-        platform=platform,
+        jobs=jobs,
         refund=refund,
         approve=approve,
         actor_id=actor_id,
@@ -140,7 +145,7 @@ def decide(
 def _decide(
     session: Session,
     *,
-    platform: Platform,
+    jobs: Jobs,
     refund: RefundRequest,
     approve: bool,
     actor_id: uuid.UUID | None,
@@ -148,12 +153,12 @@ def _decide(
     origin: Origin,
     now: datetime,
 ) -> None:
-    refund.status = "approved" if approve else "denied"
+    refund.status = "refunding" if approve else "denied"
     refund.decided_by, refund.decided_at, refund.decision_reason = actor_id, now, reason
     record(
         session,
         actor_id=actor_id,
-        action=f"refund.{refund.status}",
+        action="refund.approved" if approve else "refund.denied",
         resource_type="refund_request",
         resource_id=refund.id,
         origin=origin,
@@ -163,53 +168,91 @@ def _decide(
     if not approve:
         orders.notify(
             session,
-            jobs=platform.jobs,
+            jobs=jobs,
             user_id=refund.user_id,
             kind="refund.denied",
             order_id=refund.order_id,
         )
-        return
+
+
+def refund_order(session: Session, *, refund_id: uuid.UUID) -> Order | None:
+    """The order a ``refunding`` request refunds (what the provider call needs), else None."""
+    refund = session.get(RefundRequest, refund_id)
+    if refund is None or refund.status != "refunding":
+        return None
+    return session.get(Order, refund.order_id)
+
+
+def complete_refund(
+    session: Session, *, refund_id: uuid.UUID, jobs: Jobs, now: datetime
+) -> RefundRequest:
+    """The provider refunded: reverse the order (once) and mark the request ``approved``."""
+    refund = session.scalars(
+        select(RefundRequest).where(RefundRequest.id == refund_id).with_for_update()
+    ).one()
+    if refund.status != "refunding":
+        return refund
     order = orders.lock(session, refund.order_id)
-    if order.provider == "steam":
-        microtxn(platform).refund_txn(int(order.provider_order_id))
-    elif order.provider == "stripe":
-        platform.stripe.refund(order=order)
     orders.reverse(
         session,
         order=order,
         kind="refunded",
-        jobs=platform.jobs,
+        jobs=jobs,
         now=now,
-        actor_id=actor_id,
-        origin=origin,
+        actor_id=refund.decided_by,
+        origin=SYSTEM,
+    )
+    refund.status, refund.updated_at = "approved", now
+    return refund
+
+
+def refunds_in_progress(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    """Requests approved a while ago and still ``refunding`` (a crash, a provider outage)."""
+    return list(
+        session.scalars(
+            select(RefundRequest.id).where(
+                RefundRequest.status == "refunding",
+                RefundRequest.decided_at < now - RETRY_AFTER,
+            )
+        )
     )
 
 
-def poll_steam(session: Session, *, platform: Platform, now: datetime) -> dict[str, int]:
-    """QueryTxn for Steam orders left pending; GetReport since the stored cursor for refunds
-    and chargebacks. Applying a row twice changes nothing, so re-reading an overlap is safe."""
-    api = microtxn(platform)
-    settled = 0
-    pending = session.scalars(
-        select(Order.id).where(
+def pending_steam_orders(session: Session, *, now: datetime) -> list[tuple[uuid.UUID, int]]:
+    """Steam orders left pending over a minute: (order id, Steam orderid) to ask Steam about."""
+    rows = session.execute(
+        select(Order.id, Order.provider_order_id).where(
             Order.provider == "steam",
             Order.status == "pending",
             Order.created_at < now - timedelta(minutes=1),
         )
     ).all()
-    for order_id in pending:
-        order = orders.lock(session, order_id)
-        txn = api.query_txn(int(order.provider_order_id))
-        if txn.get("status") in ("Approved", "Succeeded"):
-            settle_steam(session, platform=platform, order=order, now=now)
-            settled += 1
-        elif txn.get("status") == "Failed" or order.created_at < now - timedelta(days=1):
-            orders.fail(order, reason=f"steam:{txn.get('status')}", now=now)
+    return [(order_id, int(steam_order_id)) for order_id, steam_order_id in rows]
+
+
+def give_up_on_steam_order(
+    session: Session, *, order_id: uuid.UUID, status: str, now: datetime
+) -> None:
+    """Fail an order Steam failed, or one left unapproved (or unknown to Steam) for a day."""
+    order = orders.lock(session, order_id)
+    if status == "Failed" or order.created_at < now - timedelta(days=1):
+        orders.fail(order, reason=f"steam:{status}", now=now)
+
+
+def report_position(session: Session) -> str:
+    cursor = session.get(ProviderCursor, REPORT_CURSOR)
+    return cursor.position if cursor else "2000-01-01T00:00:00Z"
+
+
+def apply_report(
+    session: Session, *, rows: list[dict], since: str, jobs: Jobs, now: datetime
+) -> int:
+    """Apply GetReport rows read since ``since`` and move the cursor; how many reversed.
+    Applying a row twice changes nothing, so re-reading an overlap is safe."""
     cursor = session.get(ProviderCursor, REPORT_CURSOR, with_for_update=True)
-    since = cursor.position if cursor else "2000-01-01T00:00:00Z"
     reversed_ = 0
-    for row in api.report(since=since):
-        reversed_ += _apply_report_row(session, platform=platform, row=row, now=now)
+    for row in rows:
+        reversed_ += _apply_report_row(session, jobs=jobs, row=row, now=now)
         since = max(since, str(row.get("time", since)))
     overlap = datetime.fromisoformat(since.replace("Z", "+00:00")) - REPORT_OVERLAP
     position = min(since, overlap.strftime("%Y-%m-%dT%H:%M:%SZ")) if reversed_ else since
@@ -217,10 +260,10 @@ def poll_steam(session: Session, *, platform: Platform, now: datetime) -> dict[s
         session.add(ProviderCursor(name=REPORT_CURSOR, position=position, updated_at=now))
     else:
         cursor.position, cursor.updated_at = position, now
-    return {"settled": settled, "reversed": reversed_}
+    return reversed_
 
 
-def _apply_report_row(session: Session, *, platform: Platform, row: dict, now: datetime) -> int:
+def _apply_report_row(session: Session, *, jobs: Jobs, row: dict, now: datetime) -> int:
     kind = STEAM_REVERSALS.get(str(row.get("status")))
     order = orders.lock_by_provider_id(session, "steam", str(row.get("orderid"))) if kind else None
     if order is None:
@@ -235,7 +278,7 @@ def _apply_report_row(session: Session, *, platform: Platform, row: dict, now: d
         session,
         order=order,
         kind=kind,
-        jobs=platform.jobs,
+        jobs=jobs,
         now=now,
         origin=SYSTEM,
         refunded_sku_ids=refunded if kind == "partially_refunded" else None,

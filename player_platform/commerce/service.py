@@ -1,41 +1,52 @@
-"""Purchases with each provider: Steam InitTxn/FinalizeTxn, Epic ownership, Stripe checkout,
-and verify-receipt, which turns any provider's proof of payment into one fulfilled order.
+"""Purchases with Steam and Epic, as steps: each function here is one unit of work, and
+commerce/purchases.py calls the provider between them, so no Steam or Epic call waits inside a
+transaction or under a row lock.
 
 A receipt is keyed on (provider, provider_order_id): the first verification creates or locks
 that order, every later one finds it. Presented by its owner again, it answers the same order
 and grants (nothing new); presented by another account, it is refused with 409
 ``receipt_already_used``, and the order is flagged for review and the attempt audited.
+
+A Steam order stays ``pending`` until a step records what Steam said; a crash after Steam
+finalized leaves it pending, and the periodic Steam poll (refunds.poll_steam) settles it.
 """
 
 from __future__ import annotations
 
-import functools
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
-from player_platform.commerce import catalog, orders, stripe
+from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, Sku
 from player_platform.commerce.steam import SteamMicroTxn, SteamTxnFailed, TxnLine
 from player_platform.errors import Conflict, Invalid, PaymentRequired
 from player_platform.identity.models import Identity
-
-if TYPE_CHECKING:
-    from player_platform.platform import Platform
+from player_platform.jobs import Jobs
+from storage import Storage
 
 NO_CURRENCY = "XXX"  # ISO 4217: no currency involved (Epic orders carry no price)
+STEAM_FAILED = ("Failed", "Refunded", "Chargedback")
 
 
-def microtxn(platform: Platform) -> SteamMicroTxn:
-    return SteamMicroTxn(platform.steam, sandbox=platform.settings.steam_sandbox)
+@dataclass(frozen=True)
+class SteamStart:
+    """A pending Steam order and what InitTxn needs."""
+
+    order_id: uuid.UUID
+    steam_order_id: int
+    steam_id: str
+    currency: str
+    lines: list[TxnLine]
 
 
-def _linked_id(session: Session, user_id: uuid.UUID, provider: str) -> str:
+def linked_id(session: Session, user_id: uuid.UUID, provider: str) -> str:
     provider_id = session.scalar(
         select(Identity.provider_id).where(
             Identity.user_id == user_id, Identity.provider == provider
@@ -48,19 +59,17 @@ def _linked_id(session: Session, user_id: uuid.UUID, provider: str) -> str:
     return provider_id
 
 
-def init_steam(
+def open_steam_order(
     session: Session,
     *,
-    platform: Platform,
     user_id: uuid.UUID,
     sku_id: str,
     quantity: int,
     currency: str,
-    language: str,
     now: datetime,
-) -> orders.Purchase:
-    """A pending order and Steam's InitTxn: the client then shows the overlay."""
-    steam_id = _linked_id(session, user_id, "steam")
+) -> SteamStart:
+    """A pending order with a fresh Steam orderid; InitTxn comes next."""
+    steam_id = linked_id(session, user_id, "steam")
     lines = orders.price_lines(session, lines=[(sku_id, quantity)], currency=currency)
     for sku, _, _ in lines:
         if sku.steam_item_id is None:
@@ -76,108 +85,82 @@ def init_steam(
         provider_data={"steamid": steam_id},
         now=now,
     )
-    params = microtxn(platform).init_txn(
-        order_id=steam_order_id,
-        steam_id=steam_id,
-        currency=currency,
-        language=language,
-        lines=[TxnLine(s.steam_item_id, q, a, s.name) for s, q, a in lines],
-    )
+    txn_lines = [TxnLine(s.steam_item_id, q, a, s.name) for s, q, a in lines]
+    return SteamStart(order.id, steam_order_id, steam_id, currency, txn_lines)
+
+
+def record_steam_init(
+    session: Session, *, order_id: uuid.UUID, params: dict[str, Any] | None, now: datetime
+) -> orders.Purchase:
+    """What InitTxn answered: its transid, or (``params`` None: Steam refused) a failed order."""
+    order = orders.lock(session, order_id)
+    if params is None:
+        orders.fail(order, reason="steam:init_refused", now=now)
+        return orders.Purchase(order, [])
     order.provider_data = {**order.provider_data, "transid": str(params.get("transid", ""))}
-    payment = {"provider": "steam", "orderid": str(steam_order_id), **_str(params)}
+    payment = {"provider": "steam", "orderid": order.provider_order_id, **_str(params)}
     return orders.Purchase(order, [], payment)
 
 
-def finalize_steam(
-    session: Session, *, platform: Platform, user_id: uuid.UUID, order_id: uuid.UUID, now: datetime
-) -> orders.Purchase:
+def steam_order(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> orders.Purchase:
+    """The caller's Steam order as it stands (finalize asks Steam next if it is pending)."""
     order = orders.own_order(session, user_id=user_id, order_id=order_id)
     if order.provider != "steam":
         raise Invalid("This is not a Steam order.", code="not_a_steam_order")
-    return settle_steam(session, platform=platform, order=orders.lock(session, order.id), now=now)
+    return orders.Purchase(order, orders.order_entitlements(session, order.id))
 
 
-def settle_steam(
-    session: Session, *, platform: Platform, order: Order, now: datetime
+def ask_steam(
+    api: SteamMicroTxn, steam_order_id: int, *, txn: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """QueryTxn (unless ``txn`` is its fresh answer), and FinalizeTxn when the player approved:
+    what Steam holds now. Safe to repeat: a FinalizeTxn that lost a race reads the order again."""
+    txn = txn if txn is not None else api.query_txn(steam_order_id)
+    if txn.get("status") == "Approved":
+        try:
+            api.finalize_txn(steam_order_id)
+        except SteamTxnFailed:
+            return api.query_txn(steam_order_id)
+        txn = {**txn, "status": "Succeeded"}
+    return txn
+
+
+def record_steam_txn(
+    session: Session,
+    *,
+    order_id: uuid.UUID,
+    txn: dict[str, Any],
+    storage: Storage,
+    jobs: Jobs,
+    now: datetime,
 ) -> orders.Purchase:
-    """QueryTxn; finalize an approved order; fulfil a succeeded one (once)."""
+    """Apply what Steam said to the locked order: fulfil a succeeded one (once), fail a failed
+    one (402 receipt_invalid, kept), 402 payment_pending while the player has not approved."""
+    order = orders.lock(session, order_id)
     if order.status != "pending":
         return orders.Purchase(order, orders.order_entitlements(session, order.id))
-    api = microtxn(platform)
-    steam_order_id = int(order.provider_order_id)
-    txn = api.query_txn(steam_order_id)
     status = txn.get("status")
-    if status == "Approved":
-        api.finalize_txn(steam_order_id)
-        txn = {**txn, "status": "Succeeded"}
-    elif status != "Succeeded":
-        if status in ("Failed", "Refunded", "Chargedback"):
-            orders.fail(order, reason=f"steam:{status}", now=now)
-            raise PaymentRequired(
-                "Steam did not take this payment.", code="receipt_invalid", persist=True
-            )
+    if status in STEAM_FAILED:
+        orders.fail(order, reason=f"steam:{status}", now=now)
+        raise PaymentRequired(
+            "Steam did not take this payment.", code="receipt_invalid", persist=True
+        )
+    if status != "Succeeded":
         raise PaymentRequired(
             "The player has not approved this purchase in Steam yet.", code="payment_pending"
         )
     granted = orders.fulfil(
-        session,
-        order=order,
-        receipt={"steam": txn},
-        storage=platform.storage,
-        jobs=platform.jobs,
-        now=now,
+        session, order=order, receipt={"steam": txn}, storage=storage, jobs=jobs, now=now
     )
     return orders.Purchase(order, granted)
 
 
-def verify_receipt(
-    session: Session,
-    *,
-    platform: Platform,
-    user_id: uuid.UUID,
-    provider: str,
-    receipt: dict[str, Any],
-    origin: Origin,
-    now: datetime,
-) -> orders.Purchase:
-    if provider == "steam":
-        return _verify_steam(
-            session,
-            platform=platform,
-            user_id=user_id,
-            orderid=receipt["orderid"],
-            origin=origin,
-            now=now,
-        )
-    if provider == "epic":
-        return _verify_epic(
-            session,
-            platform=platform,
-            user_id=user_id,
-            sku_id=receipt["sku_id"],
-            ownership_token=receipt["ownership_token"],
-            origin=origin,
-            now=now,
-        )
-    return stripe.verify_payment_intent(
-        session,
-        platform=platform,
-        user_id=user_id,
-        payment_intent_id=receipt["payment_intent_id"],
-        origin=origin,
-        now=now,
-    )
-
-
-def _verify_steam(
-    session: Session,
-    *,
-    platform: Platform,
-    user_id: uuid.UUID,
-    orderid: str,
-    origin: Origin,
-    now: datetime,
-) -> orders.Purchase:
+def claim_steam_receipt(
+    session: Session, *, user_id: uuid.UUID, orderid: str, origin: Origin, now: datetime
+) -> tuple[orders.Purchase | None, str]:
+    """The caller's order of this Steam orderid if we have it (None: not yet adopted), and the
+    caller's SteamID; 409 receipt_already_used for another account's order."""
+    steam_id = linked_id(session, user_id, "steam")
     order = orders.claim_existing(
         session,
         provider="steam",
@@ -187,29 +170,21 @@ def _verify_steam(
         now=now,
     )
     if order is None:
-        order = _adopt_steam_order(
-            session, platform=platform, user_id=user_id, orderid=orderid, now=now
-        )
-        if order.user_id != user_id:  # another request adopted it for another account first
-            return _verify_steam(
-                session, platform=platform, user_id=user_id, orderid=orderid, origin=origin, now=now
-            )
-    return settle_steam(session, platform=platform, order=order, now=now)
+        return None, steam_id
+    return orders.Purchase(order, orders.order_entitlements(session, order.id)), steam_id
 
 
-def _adopt_steam_order(
-    session: Session, *, platform: Platform, user_id: uuid.UUID, orderid: str, now: datetime
+def adopt_steam_order(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    orderid: str,
+    txn: dict[str, Any],
+    origin: Origin,
+    now: datetime,
 ) -> Order:
-    """An order we did not start here (another server of the game called InitTxn): its Steam
-    account must be the caller's and its items SKUs we sell on Steam."""
-    try:
-        txn = microtxn(platform).query_txn(int(orderid))
-    except SteamTxnFailed:
-        raise PaymentRequired("Steam does not know this order.", code="receipt_invalid") from None
-    if str(txn.get("steamid")) != _linked_id(session, user_id, "steam"):
-        raise PaymentRequired(
-            "This order belongs to another Steam account.", code="receipt_invalid"
-        )
+    """An order we did not start here (another server of the game called InitTxn), from what
+    QueryTxn said: its items must be SKUs we sell on Steam. The caller checked its SteamID."""
     lines = []
     for item in txn.get("items") or []:
         sku = session.scalar(select(Sku).where(Sku.steam_item_id == _int(item.get("itemid"))))
@@ -228,41 +203,52 @@ def _adopt_steam_order(
         provider_data={"steamid": str(txn.get("steamid")), "transid": str(txn.get("transid", ""))},
         now=now,
     )
-    return order or orders.lock_by_provider_id(session, "steam", orderid)
-
-
-def _verify_epic(
-    session: Session,
-    *,
-    platform: Platform,
-    user_id: uuid.UUID,
-    sku_id: str,
-    ownership_token: str,
-    origin: Origin,
-    now: datetime,
-) -> orders.Purchase:
-    """Durable ownership on Epic: one order per (Epic account, SKU), provider order id
-    ``{account_id}:{sku_id}``, priced 0 in XXX (Epic took the money; we never see the price)."""
-    account_id = _linked_id(session, user_id, "epic")
-    sku = catalog.get_sku(session, sku_id, active_only=True)
-    if not sku.epic_catalog_item_ids:
-        raise Invalid(f"{sku_id} is not sold on Epic.", code="not_sold_on_epic")
-    claims = platform.epic_ownership.verify(
-        ownership_token,
-        account_id=account_id,
-        catalog_item_ids=sku.epic_catalog_item_ids,
-        now=now,
-    )
-    provider_order_id = f"{account_id}:{sku.sku_id}"
-    claim = functools.partial(
-        orders.claim_existing,
+    # None: another request adopted it first, perhaps for another account (then 409).
+    return order or orders.claim_existing(
         session,
-        provider="epic",
-        provider_order_id=provider_order_id,
+        provider="steam",
+        provider_order_id=orderid,
         user_id=user_id,
         origin=origin,
         now=now,
     )
+
+
+def epic_offer(session: Session, *, user_id: uuid.UUID, sku_id: str) -> tuple[str, list[str]]:
+    """The caller's Epic account id and the catalog items that prove ownership of ``sku_id``."""
+    account_id = linked_id(session, user_id, "epic")
+    sku = catalog.get_sku(session, sku_id, active_only=True)
+    if not sku.epic_catalog_item_ids:
+        raise Invalid(f"{sku_id} is not sold on Epic.", code="not_sold_on_epic")
+    return account_id, list(sku.epic_catalog_item_ids)
+
+
+def grant_epic_ownership(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    account_id: str,
+    sku_id: str,
+    claims: dict[str, Any],
+    origin: Origin,
+    storage: Storage,
+    jobs: Jobs,
+    now: datetime,
+) -> orders.Purchase:
+    """Durable ownership on Epic, verified: one order per (Epic account, SKU), provider order
+    id ``{account_id}:{sku_id}``, priced 0 in XXX (Epic took the money; we never see it)."""
+    provider_order_id = f"{account_id}:{sku_id}"
+
+    def claim() -> Order | None:
+        return orders.claim_existing(
+            session,
+            provider="epic",
+            provider_order_id=provider_order_id,
+            user_id=user_id,
+            origin=origin,
+            now=now,
+        )
+
     order = (
         claim()
         or orders.create_order(
@@ -270,7 +256,7 @@ def _verify_epic(
             user_id=user_id,
             provider="epic",
             currency=NO_CURRENCY,
-            lines=[(sku, 1, 0)],
+            lines=[(catalog.get_sku(session, sku_id), 1, 0)],
             provider_order_id=provider_order_id,
             provider_data={"account_id": account_id},
             now=now,
@@ -281,8 +267,8 @@ def _verify_epic(
         session,
         order=order,
         receipt={"epic": {"ownership": claims}},
-        storage=platform.storage,
-        jobs=platform.jobs,
+        storage=storage,
+        jobs=jobs,
         now=now,
     )
     return orders.Purchase(order, granted)

@@ -6,6 +6,11 @@ a concurrent request with the same key waits on the unique index until the first
 reads the stored response, so however many arrive at once there is one effect. Redis keeps a
 replay cache in front; without Redis the replay comes from PostgreSQL. Stored responses are
 sealed by the vault: they may carry tokens or keys.
+
+Views that call a provider cannot hold that transaction open while the provider answers
+(blueprints/http.py ``idempotent(atomic=False)``): their claim commits first, so a concurrent
+request with the key answers 409 ``idempotency_key_in_progress`` at once, and a claim whose
+request died is taken over after ``IN_PROGRESS_LEASE``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis, RedisError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from player_platform.db import after_commit, insert_for
@@ -28,6 +33,9 @@ from player_platform.outage import degraded
 from player_platform.security.vault import Vault
 
 RETENTION = timedelta(hours=24)
+# A claim committed before its request ran (views that call a provider) and still without a
+# response this long after: its request died; the next one with the key takes it over.
+IN_PROGRESS_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,18 @@ def claim(
         )
     )
     _same_request(request, record.request_hash)
+    if record.response_status is None and record.created_at < now - IN_PROGRESS_LEASE:
+        taken = session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.id == record.id,
+                IdempotencyRecord.created_at == record.created_at,
+                IdempotencyRecord.response_status.is_(None),
+            )
+            .values(created_at=now)
+        )
+        if taken.rowcount == 1:
+            return record.id
     if record.response_status is None or record.response_body is None:
         raise Conflict(
             "A request with this Idempotency-Key is still in progress.",

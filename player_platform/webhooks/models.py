@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from player_platform.db import Base, created_at_column, new_id
 
+# pending -> processed, or -> failed after PP_WEBHOOK_MAX_ATTEMPTS; an admin's replay makes a
+# failed event pending again.
 STATUSES = ("pending", "processed", "failed")
 
 
@@ -28,3 +30,4 @@ class WebhookEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = created_at_column(index=True)
     processed_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]

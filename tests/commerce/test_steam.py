@@ -122,11 +122,9 @@ def test_init_needs_a_linked_steam_account_and_a_steam_price(client, steam, cata
 def test_sandbox_setting_uses_the_sandbox_interface(app, client, steam, catalog, platform):
     import dataclasses
 
-    from player_platform.commerce.service import microtxn
-
     sandboxed = dataclasses.replace(platform.settings, steam_sandbox=True)
     platform.settings = sandboxed
     headers, _ = steam_player(client, steam)
     buy_on_steam(client, steam, headers)
     assert steam.sandbox_calls >= 3
-    assert microtxn(platform).interface == "ISteamMicroTxnSandbox"
+    assert platform.steam_microtxn.interface == "ISteamMicroTxnSandbox"

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, redirect, request
 
+from tests.fakes import Delays, hold_back_answers
+
 PUBLISHER_KEY = "fake-publisher-key"
 APP_ID = 480
 OPENID_NS = "http://specs.openid.net/auth/2.0"
@@ -44,6 +46,7 @@ class FakeSteam:
     lock: threading.Lock = field(default_factory=threading.Lock)
     txns: dict[str, dict] = field(default_factory=dict)  # MicroTxn orders by orderid
     sandbox_calls: int = 0
+    delays: Delays = field(default_factory=Delays)  # keys: "QueryTxn <orderid>", ...
 
     def reset(self) -> None:
         self.__dict__.update(FakeSteam().__dict__)
@@ -69,6 +72,7 @@ class FakeSteam:
 
 def steam_app(state: FakeSteam) -> Flask:
     app = Flask("fake_steam")
+    hold_back_answers(app, lambda: state.delays, lambda: _delay_key(request))
 
     @app.before_request
     def check_key():
@@ -199,6 +203,15 @@ def _microtxn_routes(app: Flask, state: FakeSteam) -> None:
         values = request.form if request.method == "POST" else request.args
         with state.lock:
             return handler(state, values)
+
+
+def _delay_key(req) -> str:
+    """``<method name> <orderid>`` for MicroTxn calls (``QueryTxn 123``), else the path."""
+    parts = req.path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].startswith("ISteamMicroTxn"):
+        values = req.form if req.method == "POST" else req.args
+        return f"{parts[1]} {values.get('orderid', '')}".strip()
+    return req.path
 
 
 def _txn_failure(code: int, description: str):

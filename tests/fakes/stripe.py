@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, jsonify, request
 
+from tests.fakes import Delays, hold_back_answers
+
 SECRET_KEY = "sk_test_fake"
 WEBHOOK_SECRET = "whsec_fake_endpoint_secret"
 
@@ -23,6 +25,7 @@ class FakeStripe:
     refunds: list[dict] = field(default_factory=list)
     idempotent: dict[str, tuple[str, dict]] = field(default_factory=dict)  # key -> (params, body)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delays: Delays = field(default_factory=Delays)  # keys: "POST /v1/payment_intents"
 
     def reset(self) -> None:
         self.__dict__.update(FakeStripe().__dict__)
@@ -80,6 +83,7 @@ def _idempotent(state: FakeStripe, create):
 
 def stripe_app(state: FakeStripe) -> Flask:
     app = Flask("fake_stripe")
+    hold_back_answers(app, lambda: state.delays, lambda: f"{request.method} {request.path}")
 
     @app.before_request
     def authenticate():
