@@ -6,12 +6,13 @@ the signature in the query string is the only credential.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request, send_file
 
 from blueprints.problems import domain_problem
-from player_platform.errors import DomainError, Forbidden, NotFound
+from player_platform.errors import DomainError, Forbidden, Invalid, NotFound
 from storage import attachment_disposition
 from storage.local import LocalStorage
 
@@ -23,7 +24,7 @@ bp.register_error_handler(DomainError, domain_problem)
 def download(key: str) -> Response:
     storage = _local_storage()
     filename = request.args.get("filename", "")
-    _require_signature(storage, key, content_type="", filename=filename)
+    _require_signature(storage, key, content_type="", bound={"filename": filename})
     info = storage.head(key)
     if info is None:
         raise NotFound(f"No object {key!r}.", code="object_not_found")
@@ -42,8 +43,17 @@ def download(key: str) -> Response:
 def upload(key: str) -> Response:
     storage = _local_storage()
     content_type = request.headers.get("Content-Type", "")
-    _require_signature(storage, key, content_type=content_type)
-    storage.put(key, request.get_data(), content_type=content_type)
+    bound = {name: request.args.get(name, "") for name in ("length", "sha256")}
+    _require_signature(storage, key, content_type=content_type, bound=bound)
+    if bound["length"]:
+        # The signed length replaces the API's body limit; anything else is refused unread.
+        request.max_content_length = int(bound["length"])
+        if request.content_length != int(bound["length"]):
+            raise Invalid("The body is not the signed length.", code="size_mismatch")
+    data = request.get_data()
+    if bound["sha256"] and hashlib.sha256(data).hexdigest() != bound["sha256"]:
+        raise Invalid("The body does not match the signed SHA-256.", code="bad_digest")
+    storage.put(key, data, content_type=content_type)
     return Response(status=204)
 
 
@@ -55,14 +65,12 @@ def _local_storage() -> LocalStorage:
 
 
 def _require_signature(
-    storage: LocalStorage, key: str, *, content_type: str, filename: str = ""
+    storage: LocalStorage, key: str, *, content_type: str, bound: dict[str, str]
 ) -> None:
-    """403 unless the query string signs this method, key, content type and filename."""
+    """403 unless the query string signs this method, key, content type and ``bound``."""
     expires = request.args.get("expires", 0, type=int)
     method = "GET" if request.method == "HEAD" else request.method
     sig = request.args.get("sig", "")
     now = datetime.now(UTC)
-    if not storage.verify_signature(
-        key, method, expires, content_type, sig, now, filename=filename
-    ):
+    if not storage.verify_signature(key, method, expires, content_type, sig, now, bound=bound):
         raise Forbidden("The link is invalid or has expired.", code="invalid_signature")

@@ -42,6 +42,17 @@ class Settings:
     jobs_inline: bool | None = None
     smtp_url: str | None = None
     clamav_url: str | None = None
+    # User-generated content (player_platform/ugc/policy.py reads these).
+    ugc_max_bytes: str = "map=512M,mod=512M,image=20M,video=2G,text=1M,bundle=2G"
+    ugc_quota_bytes: int = 5 * 1024**3
+    ugc_multipart_threshold: int = 64 * 1024**2
+    ugc_draft_hours: int = 24
+    ugc_auto_publish: str = "image,text"
+    ugc_quarantine: bool = False
+    ugc_max_pixels: int = 50_000_000
+    ugc_archive_max_members: int = 10_000
+    ugc_archive_max_bytes: int = 4 * 1024**3
+    ugc_archive_max_ratio: int = 100
     max_body_bytes: int = 1_048_576
     webhook_max_attempts: int = 8  # then an inbound event is marked failed (kept, replayable)
     jwt_issuer: str = "player-platform"

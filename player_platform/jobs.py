@@ -11,10 +11,13 @@ path (they live in workers/, which imports the services, not the other way round
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis, RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.utils import import_attribute
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,9 @@ QUEUES = (
     "maintenance",
 )
 RETRY_INTERVALS = [10, 60, 300]
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# A running job's worker heartbeats it every few seconds; silence this long means it died.
+HEARTBEAT_SILENCE_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
@@ -77,6 +83,23 @@ class Jobs:
             log.warning(
                 "job not enqueued: redis unreachable", extra={"job": func, "job_id": job_id}
             )
+
+    def is_alive(self, job_id: str, *, now: datetime) -> bool:
+        """Whether the job waits in a queue (or for a retry) or runs on a live worker."""
+        if self.inline:
+            return False
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return False
+        status = job.get_status(refresh=False)
+        if status in WAITING:
+            return True
+        beat = job.last_heartbeat
+        if status != JobStatus.STARTED or beat is None:
+            return False
+        beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+        return now - beat < timedelta(seconds=HEARTBEAT_SILENCE_SECONDS)
 
     @staticmethod
     def _run_inline(func: str, args: tuple[Any, ...]) -> None:

@@ -18,6 +18,15 @@ from player_platform.leaderboards.models import (
     SeasonStanding,
 )
 from player_platform.security.models import ApiKey
+from player_platform.ugc.models import (
+    BlockedHash,
+    UgcAppeal,
+    UgcDownload,
+    UgcItem,
+    UgcRating,
+    UgcReport,
+    UgcTransition,
+)
 from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 from player_platform.webhooks.models import WebhookEvent
 
@@ -26,6 +35,7 @@ __all__ = [
     "ApiKey",
     "AuditLog",
     "Base",
+    "BlockedHash",
     "Entitlement",
     "IdempotencyRecord",
     "Identity",
@@ -40,6 +50,12 @@ __all__ = [
     "SeasonReward",
     "SeasonStanding",
     "Sku",
+    "UgcAppeal",
+    "UgcDownload",
+    "UgcItem",
+    "UgcRating",
+    "UgcReport",
+    "UgcTransition",
     "UsedNonce",
     "User",
     "Wallet",

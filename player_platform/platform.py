@@ -23,6 +23,8 @@ from player_platform.outage import guarded_client
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
+from player_platform.ugc.clamav import Clamd
+from player_platform.ugc.policy import UgcPolicy
 from storage import Storage, open_storage
 
 _in_process_server = fakeredis.FakeServer()
@@ -99,6 +101,15 @@ class Platform:
     @cached_property
     def epic_ownership(self) -> EpicOwnership:
         return EpicOwnership.from_settings(self.settings)
+
+    @cached_property
+    def ugc_policy(self) -> UgcPolicy:
+        return UgcPolicy.from_settings(self.settings)
+
+    @cached_property
+    def clamd(self) -> Clamd | None:
+        """None without PP_CLAMAV_URL: items are then held for review, marked not_scanned."""
+        return Clamd(self.settings.clamav_url) if self.settings.clamav_url else None
 
     @cached_property
     def twitch(self) -> TwitchOAuth:

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Make sure what the test suite talks to runs on loopback: PostgreSQL, Redis and the S3 server
-# (SeaweedFS). Installs Debian packages that are missing; starts what is stopped.
+# (SeaweedFS) and clamd. Installs Debian packages that are missing; starts what is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+[[ -x /usr/sbin/clamd ]] || command -v clamd >/dev/null || need_apt+=(clamav-daemon)
 if ((${#need_apt[@]})); then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -25,3 +26,4 @@ fi
 redis-cli -h 127.0.0.1 -p 6379 ping
 
 scripts/start-s3.sh
+scripts/start-clamd.sh

@@ -6,9 +6,10 @@ through presigned URLs, so file bytes never pass through an API worker.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 from player_platform.errors import Invalid
@@ -34,21 +35,58 @@ class PresignedRequest:
 
 
 class Storage(Protocol):
+    # S3 takes large files in parts (one presigned URL per part); local disk takes one PUT.
+    supports_multipart: bool
+
     def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
 
     def get(self, key: str) -> bytes:
         """The object's bytes; raises NotFound when there is none."""
         ...
 
+    def download(self, key: str, into: BinaryIO) -> None:
+        """Write the object's bytes into ``into`` without holding them all in memory; raises
+        NotFound when there is none."""
+        ...
+
     def head(self, key: str) -> ObjectInfo | None: ...
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy an object to another key (quarantine)."""
+        ...
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing one is not an error."""
         ...
 
-    def presigned_put(self, key: str, *, content_type: str, expires_in: int) -> PresignedRequest:
-        """A URL that accepts one upload of ``content_type`` (signed) until it expires."""
+    def presigned_put(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        expires_in: int,
+        content_length: int | None = None,
+        sha256: str | None = None,
+    ) -> PresignedRequest:
+        """A URL that accepts one upload of ``content_type`` (signed) until it expires; with
+        ``content_length`` and ``sha256`` (hex) only a body of that length and digest."""
         ...
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        """Begin a multipart upload; returns its upload id (S3 only)."""
+        ...
+
+    def presigned_part(
+        self, key: str, *, upload_id: str, part_number: int, content_length: int, expires_in: int
+    ) -> PresignedRequest:
+        """A URL for one part of a multipart upload, bound to its length (S3 only)."""
+        ...
+
+    def finish_multipart(self, key: str, *, upload_id: str) -> None:
+        """Join the uploaded parts into the object; NotFound when the upload is unknown."""
+        ...
+
+    def abort_multipart(self, key: str, *, upload_id: str) -> None: ...
 
     def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
         """A download URL; with ``filename`` the download is an attachment of that name."""
@@ -76,6 +114,11 @@ def validate_expires_in(expires_in: int) -> int:
     if not 1 <= expires_in <= MAX_EXPIRES_IN:
         raise ValueError(f"expires_in must be 1..{MAX_EXPIRES_IN} seconds, not {expires_in}")
     return expires_in
+
+
+def sha256_base64(hex_digest: str) -> str:
+    """The ``x-amz-checksum-sha256`` form (base64 of the digest) of a hex SHA-256."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 def attachment_disposition(filename: str) -> str:

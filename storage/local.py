@@ -12,10 +12,12 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
 from player_platform.errors import NotFound
@@ -27,6 +29,8 @@ MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
 class LocalStorage:
+    supports_multipart = False  # one signed PUT per file, however large
+
     def __init__(self, root: str | os.PathLike[str], *, secret: str, public_base_url: str) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -51,6 +55,19 @@ class LocalStorage:
             return self.path(key).read_bytes()
         except MISSING:
             raise NotFound(f"No object {key!r}.", code="object_not_found") from None
+
+    def download(self, key: str, into: BinaryIO) -> None:
+        try:
+            with self.path(key).open("rb") as source:
+                shutil.copyfileobj(source, into, 1024 * 1024)
+        except MISSING:
+            raise NotFound(f"No object {key!r}.", code="object_not_found") from None
+
+    def copy(self, source: str, target: str) -> None:
+        info = self.head(source)
+        if info is None:
+            raise NotFound(f"No object {source!r}.", code="object_not_found")
+        self.put(target, self.get(source), content_type=info.content_type)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -78,30 +95,48 @@ class LocalStorage:
             with contextlib.suppress(*MISSING):
                 path.unlink()
 
-    def presigned_put(self, key: str, *, content_type: str, expires_in: int) -> PresignedRequest:
+    def presigned_put(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        expires_in: int,
+        content_length: int | None = None,
+        sha256: str | None = None,
+    ) -> PresignedRequest:
         expires = _expires(expires_in)
+        headers = {"Content-Type": content_type}
+        bound = {"length": "" if content_length is None else str(content_length)}
+        bound["sha256"] = sha256 or ""
+        if content_length is not None:
+            headers["Content-Length"] = str(content_length)
         return PresignedRequest(
-            url=self._url(key, "PUT", expires, content_type=content_type),
+            url=self._url(key, "PUT", expires, content_type=content_type, bound=bound),
             method="PUT",
-            headers={"Content-Type": content_type},
+            headers=headers,
             expires_at=datetime.fromtimestamp(expires, UTC),
         )
 
     def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
-        return self._url(key, "GET", _expires(expires_in), filename=filename or "")
+        bound = {"filename": filename or ""}
+        return self._url(key, "GET", _expires(expires_in), bound=bound)
 
     def _url(
-        self, key: str, method: str, expires: int, *, content_type: str = "", filename: str = ""
+        self, key: str, method: str, expires: int, *, bound: dict[str, str], content_type: str = ""
     ) -> str:
+        """``bound``: what the URL binds besides key, method and type (download filename,
+        upload length and SHA-256); empty values are neither signed nor in the URL."""
         params: dict[str, str | int] = {"expires": expires, "method": method}
-        if filename:
-            params["filename"] = filename
-        params["sig"] = self._sign(key, method, expires, content_type, filename)
+        params.update({name: value for name, value in bound.items() if value})
+        params["sig"] = self._sign(key, method, expires, content_type, bound)
         return f"{self.public_base_url}/files/{quote(validate_key(key))}?{urlencode(params)}"
 
-    def _sign(self, key: str, method: str, expires: int, content_type: str, filename: str) -> str:
-        message = "\n".join((method, key, str(expires), content_type, filename))
-        return hmac.new(self._signing_key, message.encode(), "sha256").hexdigest()
+    def _sign(
+        self, key: str, method: str, expires: int, content_type: str, bound: dict[str, str]
+    ) -> str:
+        fields = [method, key, str(expires), content_type]
+        fields += [f"{name}={value}" for name, value in sorted(bound.items()) if value]
+        return hmac.new(self._signing_key, "\n".join(fields).encode(), "sha256").hexdigest()
 
     def verify_signature(
         self,
@@ -112,11 +147,11 @@ class LocalStorage:
         sig: str,
         now: datetime,
         *,
-        filename: str = "",
+        bound: dict[str, str] | None = None,
     ) -> bool:
         if expires < now.timestamp():
             return False
-        expected = self._sign(key, method, expires, content_type, filename)
+        expected = self._sign(key, method, expires, content_type, bound or {})
         # Bytes: compare_digest refuses str with non-ASCII characters, and `sig` is user input.
         return hmac.compare_digest(expected.encode(), sig.encode())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
@@ -15,6 +15,7 @@ from storage import (
     ObjectInfo,
     PresignedRequest,
     attachment_disposition,
+    sha256_base64,
     validate_expires_in,
     validate_key,
 )
@@ -52,6 +53,8 @@ def _is_missing(error: ClientError) -> bool:
 
 
 class S3Storage:
+    supports_multipart = True
+
     def __init__(self, client: Any, bucket: str, *, prefix: str = "") -> None:
         self.client = client
         self.bucket = bucket
@@ -82,6 +85,27 @@ class S3Storage:
         with response["Body"] as body:
             return body.read()
 
+    def download(self, key: str, into: BinaryIO) -> None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                raise NotFound(f"No object {key!r}.", code="object_not_found") from None
+            raise
+        body = response["Body"]  # a StreamingBody; its context manager yields the raw stream
+        try:
+            for chunk in body.iter_chunks(1024 * 1024):
+                into.write(chunk)
+        finally:
+            body.close()
+
+    def copy(self, source: str, target: str) -> None:
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=self._key(target),
+            CopySource={"Bucket": self.bucket, "Key": self._key(source)},
+        )
+
     def head(self, key: str) -> ObjectInfo | None:
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
@@ -99,15 +123,80 @@ class S3Storage:
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
-    def presigned_put(self, key: str, *, content_type: str, expires_in: int) -> PresignedRequest:
+    def presigned_put(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        expires_in: int,
+        content_length: int | None = None,
+        sha256: str | None = None,
+    ) -> PresignedRequest:
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
-        # With ContentType among the params, SigV4 signs the header: another type fails.
-        url = self._presign(
-            "put_object", {"Key": self._key(key), "ContentType": content_type}, expires_in
+        # Every param here becomes a signed header (SigV4): another type, length or body
+        # digest fails the signature or the server's checksum check.
+        params: dict[str, Any] = {"Key": self._key(key), "ContentType": content_type}
+        headers = {"Content-Type": content_type}
+        if content_length is not None:
+            params["ContentLength"] = content_length
+            headers["Content-Length"] = str(content_length)
+        if sha256 is not None:
+            params["ChecksumSHA256"] = headers["x-amz-checksum-sha256"] = sha256_base64(sha256)
+        url = self._presign("put_object", params, expires_in)
+        return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        response = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=self._key(key), ContentType=content_type
         )
-        return PresignedRequest(
-            url=url, method="PUT", headers={"Content-Type": content_type}, expires_at=expires_at
+        return response["UploadId"]
+
+    def presigned_part(
+        self, key: str, *, upload_id: str, part_number: int, content_length: int, expires_in: int
+    ) -> PresignedRequest:
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        params = {
+            "Key": self._key(key),
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+            "ContentLength": content_length,
+        }
+        url = self._presign("upload_part", params, expires_in)
+        headers = {"Content-Length": str(content_length)}
+        return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
+
+    def finish_multipart(self, key: str, *, upload_id: str) -> None:
+        parts = []
+        try:
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            )
+            for page in pages:
+                parts += [
+                    {"PartNumber": p["PartNumber"], "ETag": p["ETag"]}
+                    for p in page.get("Parts", [])
+                ]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                raise NotFound("No such multipart upload.", code="upload_not_found") from None
+            raise
+        if not parts:
+            raise NotFound("No part has been uploaded.", code="object_not_found")
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            UploadId=upload_id,
+            MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
         )
+
+    def abort_multipart(self, key: str, *, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                raise
 
     def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
         params = {"Key": self._key(key)}
@@ -115,7 +204,7 @@ class S3Storage:
             params["ResponseContentDisposition"] = attachment_disposition(filename)
         return self._presign("get_object", params, expires_in)
 
-    def _presign(self, operation: str, params: dict[str, str], expires_in: int) -> str:
+    def _presign(self, operation: str, params: dict[str, Any], expires_in: int) -> str:
         return self.client.generate_presigned_url(
             operation,
             Params={"Bucket": self.bucket, **params},

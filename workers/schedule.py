@@ -32,6 +32,8 @@ PERIODIC = (
     ),
     Periodic("redrive_webhooks", "workers.webhooks.redrive_webhooks", "maintenance", 300),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),
+    Periodic("expire_ugc_drafts", "workers.ugc.expire_drafts", "maintenance", 3600),
+    Periodic("redrive_ugc_scans", "workers.ugc.redrive_scans", "maintenance", 300),
 )
 
 

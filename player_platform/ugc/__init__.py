@@ -1,0 +1,1 @@
+"""User-generated content: uploads, scanning, the status machine, reports and ratings."""
