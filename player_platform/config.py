@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import tempfile
@@ -148,10 +149,8 @@ def development_secret(path: Path = DEVELOPMENT_SECRET_FILE) -> str:
                 file.write(secrets.token_urlsafe(48) + "\n")
                 file.flush()
                 os.fsync(file.fileno())
-            try:
+            with contextlib.suppress(FileExistsError):  # another process won: read theirs
                 os.link(draft, path)
-            except FileExistsError:
-                pass
         finally:
             os.unlink(draft)
     secret = path.read_text().strip()
