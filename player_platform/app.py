@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints import files, guards, ops, problems
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         bind_current(platform)
 
     app = Flask("player_platform")
+    app.request_class = ApiRequest
+    app.json = StrictJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
