@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import flask_smorest
 import marshmallow as ma
 from flask import Flask, Response, current_app, request
 from flask_smorest import Api
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blueprints.body import ApiBlueprint
 from player_platform.db import database_unreachable
 from player_platform.errors import DomainError, RateLimited
 
@@ -59,6 +61,11 @@ class ProblemApi(Api):
             super()._register_responses()
         finally:
             del self.DEFAULT_RESPONSE_CONTENT_TYPE
+
+    def register_blueprint(self, blp: flask_smorest.Blueprint, **options: Any) -> None:
+        if not isinstance(blp, ApiBlueprint):
+            raise TypeError(f"{blp.name}: API blueprints are ApiBlueprint (the strict body parser)")
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return http_problem(error)

@@ -14,9 +14,10 @@ with a stable `code`; writes that can be retried take an `Idempotency-Key` heade
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Flask:
-    from blueprints import files, guards, ops, problems
+    from blueprints import docs, files, guards, ops, problems
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         bind_current(platform)
 
     app = Flask("player_platform")
+    app.request_class = ApiRequest
+    app.json = StrictJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -41,7 +44,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no call to swagger.io either
         API_SPEC_OPTIONS={
             "info": {"description": API_DESCRIPTION},
             "components": {
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(ugc_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(docs.bp)
     problems.register(app)
     guards.install(app)
     return app

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 EMBEDDED_DATABASE_URL = "sqlite:///var/player_platform.db"
 EMBEDDED_REDIS_URL = "memory://"
 EMBEDDED_STORAGE_URL = "file://var/storage"
 # A fixed development key so that key codes written by `make run` survive a restart.
 DEVELOPMENT_VAULT_KEYS = "dev:" + base64.b64encode(b"player-platform-development-key!").decode()
+# Outside production, without PP_SECRET_KEY: drawn once, kept here (beside the SQLite database)
+# and read by every process, so all web workers, the workers and every restart share it.
+DEVELOPMENT_SECRET_FILE = Path("var/secret_key")
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +39,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    # from_env fills it (PP_SECRET_KEY, else development_secret()); settings built in code
+    # (tests) get one of their own.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     key_vault_keys: str = DEVELOPMENT_VAULT_KEYS
     admin_email: str | None = None
@@ -99,8 +108,10 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.type, raw, f.name)
-        if values.get("env") == "production" and "secret_key" not in values:
-            raise ConfigError("production needs PP_SECRET_KEY (32 characters or more)")
+        if "secret_key" not in values:
+            if values.get("env") == "production":
+                raise ConfigError("production needs PP_SECRET_KEY (32 characters or more)")
+            values["secret_key"] = development_secret()
         settings = cls(**values)
         settings.check()
         return settings
@@ -132,8 +143,32 @@ class Settings:
         for name, is_embedded in embedded.items():
             if is_embedded:
                 raise ConfigError(f"production refuses the embedded default of {name}: set it")
-        if len(self.secret_key) < 32:
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ConfigError("PP_SECRET_KEY must be at least 32 characters in production")
+
+
+def development_secret(path: Path = DEVELOPMENT_SECRET_FILE) -> str:
+    """The secret kept in ``path``, drawn and written there (mode 0600) if it is missing.
+
+    The file appears whole or not at all: it is written under a temporary name and hard-linked
+    into place, which fails if another process got there first; then both read the winner's.
+    So web workers starting together, before or without `init`, agree on one secret."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process won: read theirs
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{path} holds no usable secret: delete it and a new one is drawn")
+    return secret
 
 
 def _parse(annotation: object, raw: str, name: str) -> object:

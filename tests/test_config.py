@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from player_platform.config import ConfigError, Settings
+from player_platform.config import ConfigError, Settings, development_secret
 
 PRODUCTION = {
     "PP_ENV": "production",
@@ -14,6 +18,12 @@ PRODUCTION = {
     "PP_SECRET_KEY": "s" * 48,
     "PP_KEY_VAULT_KEYS": "k1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
 }
+
+
+@pytest.fixture(autouse=True)
+def _workdir(tmp_path, monkeypatch):
+    """var/ (the development secret) is relative to the working directory, as `make run`'s."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_no_variables_means_the_embedded_defaults():
@@ -54,3 +64,32 @@ def test_production_refuses_a_short_secret():
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError, match="PP_ENV"):
         Settings.from_env({"PP_ENV": "staging"})
+
+
+def test_without_a_secret_outside_production_one_is_kept_in_var(tmp_path):
+    first = Settings.from_env({"PP_ENV": "development"})
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert len(first.secret_key) >= 32
+    assert Settings.from_env({}).secret_key == first.secret_key  # the next process, a restart
+    assert Settings.from_env({"PP_SECRET_KEY": "x" * 40}).secret_key == "x" * 40
+
+
+def test_processes_racing_to_draw_the_secret_agree_on_one(tmp_path):
+    draw = "import sys; from pathlib import Path; from player_platform.config import "
+    draw += "development_secret; print(development_secret(Path(sys.argv[1])))"
+    path = tmp_path / "var" / "secret_key"
+    racers = [
+        subprocess.Popen([sys.executable, "-c", draw, str(path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    drawn = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+    assert len(drawn) == 1
+    assert drawn == {path.read_text().strip()}
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no drafts left behind
+
+
+def test_an_emptied_secret_file_is_refused_not_used(tmp_path):
+    path = Path(tmp_path / "secret_key")
+    path.write_text("\n")
+    with pytest.raises(ConfigError, match="delete it"):
+        development_secret(path)

@@ -1,5 +1,6 @@
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from blueprints.fields import DisplayName
 from blueprints.me.schemas import UserSchema
 
 PASSWORD = validate.Length(min=8, max=256)
@@ -8,7 +9,7 @@ PASSWORD = validate.Length(min=8, max=256)
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, validate=PASSWORD, load_only=True)
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    display_name = DisplayName(required=True)
 
 
 class LoginSchema(Schema):

@@ -1,18 +1,18 @@
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy.engine import Engine
 
+from blueprints.body import ApiBlueprint
 from blueprints.http import platform
 from player_platform.leaderboards.batch import GroupCommit
 from player_platform.leaderboards.index import LeaderboardIndex
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "leaderboards",
     __name__,
     url_prefix="/v1",
     description="Seasons and their leaderboards: submit scores, read ranks, final standings",
 )
-moderation_bp = Blueprint(
+moderation_bp = ApiBlueprint(
     "leaderboard_moderation",
     __name__,
     url_prefix="/v1/moderation/leaderboards",

@@ -1,5 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from blueprints.fields import DisplayName
+
 OTP = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
 
 
@@ -29,7 +31,7 @@ class MeSchema(UserSchema):
 
 
 class MeUpdateSchema(Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=64))
+    display_name = DisplayName()
     region = fields.String(
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,15}$", error="a region code: a-z, 0-9, -"),
         metadata={"description": "the board of regional leaderboard seasons, e.g. eu, na"},

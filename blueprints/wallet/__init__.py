@@ -1,6 +1,6 @@
-from flask_smorest import Blueprint
+from blueprints.body import ApiBlueprint
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "wallet",
     __name__,
     url_prefix="/v1",

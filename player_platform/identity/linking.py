@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from player_platform.audit.service import Origin, record
 from player_platform.errors import Conflict, NotFound
+from player_platform.identity import display_names
 from player_platform.identity.models import AccountLink, Identity, User
 from player_platform.identity.sessions import TokenPair, ensure_active, start_session
 from player_platform.security.tokens import TokenSigner
@@ -115,7 +116,8 @@ def create_user(
 ) -> Identity | None:
     """A new player holding ``found``; None when another request created that identity first
     (the unique constraint on ``identities`` settles the race)."""
-    user = User(display_name=found.display_name[:64] or "Player", roles=["player"], created_at=now)
+    name = display_names.clean(found.display_name)
+    user = User(display_name=name, roles=["player"], created_at=now)
     identity = _new_identity(found, now=now)
     user.identities.append(identity)
     try:

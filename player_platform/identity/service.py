@@ -44,7 +44,7 @@ def register(
     taken = Conflict("An account with this email already exists.", code="email_taken")
     if _email_identity(session, normalise_email(email)) is not None:
         raise taken  # before hashing the password: a cheap answer to the common case
-    found = email_password(email=email, password=password, display_name=display_name.strip())
+    found = email_password(email=email, password=password, display_name=display_name)
     identity = create_user(session, found=found, origin=origin, now=now)
     if identity is None:  # registered concurrently
         raise taken
@@ -94,7 +94,7 @@ def update_profile(
 ) -> User:
     """Change the display name and/or the region (the board of regional leaderboards)."""
     wanted = {
-        "display_name": display_name.strip() if display_name is not None else None,
+        "display_name": display_name,
         "region": region,
     }
     changed = {k: v for k, v in wanted.items() if v is not None and v != getattr(user, k)}

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -31,7 +32,7 @@ class TokenSigner:
     def __init__(
         self, *, secret: str, issuer: str, audience: str, lifetime_seconds: int, refresh_days: int
     ) -> None:
-        self._key = OctKey.import_key(hashlib.sha256(b"jwt:" + secret.encode()).digest())
+        self._key = signing_key(secret)
         self.issuer = issuer
         self.audience = audience
         self.lifetime_seconds = lifetime_seconds
@@ -76,18 +77,36 @@ class TokenSigner:
                 nbf={"essential": True},
                 sid={"essential": True},
             ).validate(decoded.claims)
-            claims = decoded.claims
-            return AccessClaims(
-                user_id=uuid.UUID(claims["sub"]),
-                session_id=uuid.UUID(claims["sid"]),
-                roles=tuple(claims.get("roles", ())),
-                mfa=bool(claims.get("mfa", False)),
-                token_id=str(claims.get("jti", "")),
-            )
-        except (JoseError, ValueError, TypeError, KeyError):
+            return _access_claims(decoded.claims)
+        except (JoseError, ValueError):
             raise Unauthorized(
                 "The access token is invalid or expired.", code="invalid_token"
             ) from None
+
+
+def signing_key(secret: str) -> OctKey:
+    """The HS256 key of access tokens, derived from PP_SECRET_KEY (which also signs cookies)."""
+    return OctKey.import_key(hashlib.sha256(b"jwt:" + secret.encode()).digest())
+
+
+def _access_claims(claims: dict[str, Any]) -> AccessClaims:
+    """The claims, each of the type we issue: a correctly signed token with a claim of another
+    type (a number for ``sid``, a string for ``roles``) is invalid, never a crash."""
+    sub, sid = claims.get("sub"), claims.get("sid")
+    roles, mfa, jti = claims.get("roles", []), claims.get("mfa", False), claims.get("jti", "")
+    typed = (
+        isinstance(sub, str)
+        and isinstance(sid, str)
+        and isinstance(roles, list)
+        and all(isinstance(role, str) for role in roles)
+        and isinstance(mfa, bool)
+        and isinstance(jti, str)
+    )
+    if not typed:
+        raise ValueError("an access token claim has the wrong type")
+    return AccessClaims(
+        user_id=uuid.UUID(sub), session_id=uuid.UUID(sid), roles=tuple(roles), mfa=mfa, token_id=jti
+    )
 
 
 def new_opaque_token() -> str:

@@ -13,7 +13,7 @@ from joserfc.jwk import OctKey
 
 from player_platform.db import utcnow
 from player_platform.errors import Unauthorized
-from player_platform.security.tokens import TokenSigner
+from player_platform.security.tokens import TokenSigner, signing_key
 from tests.support import bearer, register
 
 SECRET = "another-secret-that-is-long-enough-to-be-real"
@@ -95,3 +95,45 @@ def test_a_tampered_token_gets_401_from_the_api(client):
     assert response.status_code == 401
     assert response.get_json()["code"] == "invalid_token"
     assert client.get("/v1/me").get_json()["code"] == "unauthorized"
+
+
+WRONG_CLAIMS = [
+    ("sub", 5),
+    ("sub", None),
+    ("sub", ["a"]),
+    ("sid", 5),
+    ("sid", None),
+    ("sid", {"id": 1}),
+    ("sid", True),
+    ("sid", "not-a-uuid"),
+    ("roles", "admin"),
+    ("roles", 5),
+    ("roles", [1]),
+    ("mfa", "false"),
+    ("mfa", 1),
+    ("jti", 5),
+    ("exp", "tomorrow"),
+    ("nbf", [1]),
+    ("iat", "now"),
+    ("iss", 5),
+    ("aud", 5),
+]
+
+
+@pytest.mark.parametrize(("claim", "value"), WRONG_CLAIMS)
+def test_a_signed_token_with_a_claim_of_the_wrong_type_is_401_on_reads_and_writes(
+    client, platform, claim, value
+):
+    """Signed with the app's own key (say, by a buggy service sharing it): still a 401."""
+    tokens = register(client)
+    _, payload, _ = tokens["access_token"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims[claim] = value
+    key = signing_key(platform.settings.secret_key)
+    token = jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key, algorithms=["HS256"])
+    for response in (
+        client.get("/v1/me", headers=bearer(token)),
+        client.patch("/v1/me", json={"region": "eu"}, headers=bearer(token)),
+    ):
+        assert response.status_code == 401, response.get_json()
+        assert response.get_json()["code"] == "invalid_token"
