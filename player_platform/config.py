@@ -47,6 +47,7 @@ class Settings:
     jwt_audience: str = "player-platform"
     access_token_seconds: int = 1800
     refresh_token_days: int = 30
+    refresh_reuse_seconds: int = 10
     trusted_proxies: int = 0
     metrics_public: bool = True
     # Outside services. Tests point these at fake servers on loopback.

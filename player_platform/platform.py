@@ -18,6 +18,7 @@ from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
+from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
@@ -58,10 +59,17 @@ class Platform:
                 audience=settings.jwt_audience,
                 lifetime_seconds=settings.access_token_seconds,
                 refresh_days=settings.refresh_token_days,
+                refresh_reuse_seconds=settings.refresh_reuse_seconds,
             ),
             vault=Vault(settings.key_vault_keys),
             limiter=RateLimiter(redis),
         )
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardIndex:
+        """The leaderboard index of this process: its Lua scripts registered and its season
+        cache kept once, shared by the API and the jobs."""
+        return LeaderboardIndex(self.redis, self.jobs)
 
     # Outbound clients, built on first use (each keeps a pooled HTTP session).
     @cached_property

@@ -41,6 +41,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # Two test runs on one machine (say, two people in one checkout) each take a slot of their own:
 # PostgreSQL databases pp_test_<slot>_<worker>, Redis databases 1 + 4 * slot + worker.
 SLOT = int(os.environ.get("PP_TEST_SLOT", "0"))
+# Redis has 16 databases by default: a slot above 2 names its first one (PP_TEST_REDIS_DB, e.g.
+# 1 on a Redis of its own given by PP_TEST_REDIS_URL).
+REDIS_FIRST_DB = int(os.environ.get("PP_TEST_REDIS_DB", str(1 + 4 * SLOT)))
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -101,7 +104,7 @@ def committing_db(engine: sa.Engine) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_url(worker_id: str) -> str:
-    url = f"{REDIS_URL}/{1 + 4 * SLOT + _worker_number(worker_id)}"
+    url = f"{REDIS_URL}/{REDIS_FIRST_DB + _worker_number(worker_id)}"
     try:
         redis_lib.Redis.from_url(url).ping()
     except redis_lib.RedisError as error:

@@ -8,7 +8,6 @@ import uuid
 from player_platform import platform
 from player_platform.db import utcnow
 from player_platform.leaderboards import lifecycle
-from player_platform.leaderboards.index import LeaderboardIndex
 
 log = logging.getLogger(__name__)
 
@@ -16,16 +15,14 @@ log = logging.getLogger(__name__)
 def rebuild_index(season_id: str) -> int:
     p = platform.current()
     with p.db.unit_of_work() as session:
-        return lifecycle.rebuild_index(
-            session, LeaderboardIndex(p.redis, p.jobs), season_id=uuid.UUID(season_id)
-        )
+        return lifecycle.rebuild_index(session, p.leaderboards, season_id=uuid.UUID(season_id))
 
 
 def close_ended_seasons() -> list[str]:
     """Close every season past its end, each in its own transaction. Safe to run concurrently
     and any number of times: a season closes once."""
     p = platform.current()
-    index = LeaderboardIndex(p.redis, p.jobs)
+    index = p.leaderboards
     now = utcnow()
     with p.db.unit_of_work() as session:
         due = lifecycle.due_seasons(session, now=now)
