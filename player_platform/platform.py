@@ -19,6 +19,7 @@ from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
 from player_platform.leaderboards.index import LeaderboardIndex
+from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
@@ -40,6 +41,7 @@ class Platform:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
+        passwords.configure(settings.password_hash_cost)
         redis = connect_redis(settings.redis_url)
         return cls(
             settings=settings,

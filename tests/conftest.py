@@ -188,6 +188,7 @@ def make_settings(database_url: str, redis_url: str, tmp_path, **overrides) -> S
         "storage_url": f"file://{tmp_path}/storage",
         "secret_key": "test-secret-key-that-is-long-enough-for-production",
         "jobs_inline": False,
+        "password_hash_cost": "cheapest",  # argon2 at full cost is a third of the suite's CPU
         "rate_limit_auth_ip": 10_000,
         "rate_limit_write_user": 10_000,
         "rate_limit_read_ip": 10_000,
@@ -221,7 +222,7 @@ def client(app):
 @pytest.fixture
 def admin(client, platform) -> dict[str, str]:
     """Headers of an admin signed in with a TOTP code."""
-    return bearer(staff_tokens(client, platform, role="admin")["access_token"])
+    return bearer(staff_tokens(platform, role="admin")["access_token"])
 
 
 @pytest.fixture

@@ -54,3 +54,12 @@ def test_production_refuses_a_short_secret():
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError, match="PP_ENV"):
         Settings.from_env({"PP_ENV": "staging"})
+
+
+def test_cheap_password_hashing_is_for_tests_only():
+    assert Settings.from_env({"PP_PASSWORD_HASH_COST": "cheapest"}).password_hash_cost == "cheapest"
+    with pytest.raises(ConfigError, match="production refuses PP_PASSWORD_HASH_COST"):
+        Settings.from_env({**PRODUCTION, "PP_PASSWORD_HASH_COST": "cheapest"})
+    with pytest.raises(ConfigError, match="PP_PASSWORD_HASH_COST must be one of standard"):
+        Settings.from_env({"PP_PASSWORD_HASH_COST": "free"})
+    assert Settings.from_env(PRODUCTION).password_hash_cost == "standard"

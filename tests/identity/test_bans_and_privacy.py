@@ -23,7 +23,7 @@ def ban(client, staff, user_id, **body):
 
 
 def test_a_ban_stops_tokens_and_refresh_at_once_and_unban_restores(client, platform):
-    moderator = staff_tokens(client, platform, role="moderator")
+    moderator = staff_tokens(platform, role="moderator")
     player = register(client)
     banned = ban(client, moderator, player["user"]["id"])
     assert banned.status_code == 200, banned.get_json()
@@ -55,7 +55,7 @@ def test_a_ban_stops_tokens_and_refresh_at_once_and_unban_restores(client, platf
 
 
 def test_a_suspension_shows_until_to_the_player(client, platform):
-    moderator = staff_tokens(client, platform)
+    moderator = staff_tokens(platform)
     player = register(client)
     until = (utcnow() + timedelta(days=2)).replace(microsecond=0)
     ban(client, moderator, player["user"]["id"], until=until.isoformat())
@@ -66,7 +66,7 @@ def test_a_suspension_shows_until_to_the_player(client, platform):
 def test_only_staff_signed_in_with_totp_can_ban(client, platform):
     player, target = register(client), register(client)
     assert ban(client, player, target["user"]["id"]).get_json()["code"] == "forbidden"
-    moderator = staff_tokens(client, platform)
+    moderator = staff_tokens(platform)
     without_totp = login(client, moderator["email"]).status_code
     assert without_totp == 401  # enrolled staff must send a code at all
     past = ban(client, moderator, target["user"]["id"], until="2000-01-01T00:00:00+00:00")
@@ -77,8 +77,8 @@ def test_only_staff_signed_in_with_totp_can_ban(client, platform):
 
 
 def test_a_moderator_cannot_ban_an_admin(client, platform):
-    moderator = staff_tokens(client, platform, role="moderator")
-    admin = staff_tokens(client, platform, role="admin")
+    moderator = staff_tokens(platform, role="moderator")
+    admin = staff_tokens(platform, role="admin")
     refused = ban(client, moderator, admin["user"]["id"])
     assert refused.status_code == 403
     assert ban(client, admin, moderator["user"]["id"]).status_code == 200

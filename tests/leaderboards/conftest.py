@@ -1,4 +1,5 @@
-"""Leaderboard fixtures: an admin, seasons created through the admin API, players."""
+"""Leaderboard fixtures: an admin, seasons created through the admin API, players made in the
+database."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from player_platform.db import utcnow
-from tests.support import bearer, register
+from tests.support import bearer, signed_up
 
 
 @pytest.fixture
@@ -33,14 +34,9 @@ def new_season(client, admin):
 
 
 @pytest.fixture
-def new_player(client, platform):
+def new_player(platform):
     def create(name: str = "Player", *, region: str | None = None) -> dict:
-        tokens = register(client, display_name=name)
-        if region is not None:
-            profile = client.patch(
-                "/v1/me", json={"region": region}, headers=bearer(tokens["access_token"])
-            )
-            assert profile.get_json()["region"] == region
+        tokens = signed_up(platform, display_name=name, region=region)
         return {
             "id": tokens["user"]["id"],
             "name": name,
