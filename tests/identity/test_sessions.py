@@ -5,12 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from player_platform.app import create_app
 from player_platform.db import utcnow
+from player_platform.errors import DomainError
+from player_platform.identity import sessions
 from player_platform.identity.models import Identity, RefreshToken, User
+from player_platform.platform import Platform
 from player_platform.security.tokens import hash_token
-from tests.support import PASSWORD, bearer, login, register
+from tests.conftest import make_settings
+from tests.factories import TEST_ORIGIN
+from tests.support import PASSWORD, bearer, login, register, signed_up
 
 
 def test_register_login_me_refresh_logout_flow(client):
@@ -77,21 +84,78 @@ def test_wrong_password_and_unknown_email_answer_alike(client):
     assert wrong.get_json()["code"] == unknown.get_json()["code"] == "invalid_credentials"
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_family(client):
-    first = register(client)
-    second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert second.status_code == 200
+def _refresh(platform, token: str, *, now):
+    with platform.db.unit_of_work() as session:
+        return sessions.refresh(
+            session, platform.tokens, refresh_token=token, origin=TEST_ORIGIN, now=now
+        )
+
+
+def _refused_with(platform, token: str, *, now) -> str:
+    with pytest.raises(DomainError) as refused:
+        _refresh(platform, token, now=now)
+    return refused.value.code
+
+
+def test_a_retry_within_the_reuse_window_answers_the_same_pair_and_keeps_the_session(
+    client, platform
+):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    rotated = _refresh(platform, first["refresh_token"], now=spent_at)
+    # The answer was lost; the client retries with the token it holds, 9 s later.
+    retried = _refresh(platform, first["refresh_token"], now=spent_at + timedelta(seconds=9))
+    assert retried.refresh_token == rotated.refresh_token
+    assert retried.access_token != rotated.access_token
+    for pair in (rotated, retried):
+        assert client.get("/v1/me", headers=bearer(pair.access_token)).status_code == 200
+    # The family lives on: its one successor rotates as usual.
+    onward = client.post("/v1/auth/refresh", json={"refresh_token": retried.refresh_token})
+    assert onward.status_code == 200, onward.get_json()
+
+
+def test_reuse_after_the_window_revokes_the_whole_family(client, platform):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    newest = _refresh(platform, first["refresh_token"], now=spent_at)
+    window = timedelta(seconds=platform.settings.refresh_reuse_seconds)
+    reused_at = spent_at + window + timedelta(seconds=1)
+    assert _refused_with(platform, first["refresh_token"], now=reused_at) == "refresh_token_reused"
+    # The thief and the owner are both out: the newest token and its access token died too.
+    assert _refused_with(platform, newest.refresh_token, now=reused_at) == "invalid_refresh_token"
+    me = client.get("/v1/me", headers=bearer(newest.access_token))
+    assert me.get_json()["code"] == "session_revoked"
+
+
+def test_reuse_within_the_window_after_the_successor_was_spent_revokes_the_family(client, platform):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    second = _refresh(platform, first["refresh_token"], now=spent_at)
+    third = _refresh(platform, second.refresh_token, now=spent_at + timedelta(seconds=1))
+    replay_at = spent_at + timedelta(seconds=2)
+    assert _refused_with(platform, first["refresh_token"], now=replay_at) == "refresh_token_reused"
+    me = client.get("/v1/me", headers=bearer(third.access_token))
+    assert me.get_json()["code"] == "session_revoked"
+
+
+def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(
+    database_url, redis_url, redis, tmp_path, fake_servers, db
+):
+    platform = Platform.from_settings(
+        make_settings(
+            database_url, redis_url, tmp_path, refresh_reuse_seconds=0, **fake_servers["settings"]
+        ),
+        db=db,
+    )
+    client = create_app(platform=platform).test_client()
+    first = signed_up(platform)
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code
+        == 200
+    )
     replay = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replay.status_code == 401
     assert replay.get_json()["code"] == "refresh_token_reused"
-    # The thief and the owner are both out: the newest token and its access token died too.
-    newest = second.get_json()
-    assert (
-        client.post("/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]}).status_code
-        == 401
-    )
-    me = client.get("/v1/me", headers=bearer(newest["access_token"]))
-    assert me.get_json()["code"] == "session_revoked"
 
 
 def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
