@@ -1,4 +1,4 @@
-"""Factories: players and staff written through the services in the caller's session. They
+"""Factories: players, staff and SKUs written through the services in the caller's session. They
 flush, never commit: the caller's unit of work (``platform.db.unit_of_work()``) owns the
 transaction. Tests whose subject is not sign-up use these instead of the HTTP routes."""
 
@@ -11,6 +11,8 @@ import pyotp
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
+from player_platform.commerce.catalog import create_sku
+from player_platform.commerce.models import Sku
 from player_platform.db import utcnow
 from player_platform.identity import mfa
 from player_platform.identity import service as accounts
@@ -89,3 +91,8 @@ def staff(session: Session, platform: Platform, *, role: str = "moderator") -> S
     pair = start_session(session, platform.tokens, user=user, mfa=True, origin=TEST_ORIGIN, now=now)
     session.flush()
     return SignedIn(user.id, signed_up.email, pair.access_token, pair.refresh_token, secret)
+
+
+def sku(session: Session, **values) -> Sku:
+    """A SKU in the catalog, made by the system (``values`` as the admin API takes them)."""
+    return create_sku(session, actor_id=None, origin=TEST_ORIGIN, now=utcnow(), **values)
