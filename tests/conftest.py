@@ -22,6 +22,7 @@ from player_platform.config import Settings
 from player_platform.db import Database
 from player_platform.models import Base
 from player_platform.platform import Platform, bind_current
+from tests import factories
 from tests.fakes import epic as fake_epic
 from tests.fakes import serve
 from tests.fakes import steam as fake_steam
@@ -31,7 +32,7 @@ from tests.fakes.epic import FakeEpic, epic_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
-from tests.support import bearer, staff_tokens
+from tests.support import bearer
 
 ADMIN_DATABASE_URL = os.environ.get(
     "PP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -220,9 +221,16 @@ def client(app):
 
 
 @pytest.fixture
-def admin(client, platform) -> dict[str, str]:
+def admin_user(platform: Platform) -> factories.SignedIn:
+    """An admin signed in with a TOTP code (``factories.staff``)."""
+    with platform.db.unit_of_work() as session:
+        return factories.staff(session, platform, role="admin")
+
+
+@pytest.fixture
+def admin(admin_user: factories.SignedIn) -> dict[str, str]:
     """Headers of an admin signed in with a TOTP code."""
-    return bearer(staff_tokens(platform, role="admin")["access_token"])
+    return bearer(admin_user.access_token)
 
 
 @pytest.fixture

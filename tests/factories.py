@@ -1,15 +1,17 @@
-"""Factories: players, staff and SKUs written through the services in the caller's session. They
-flush, never commit: the caller's unit of work (``platform.db.unit_of_work()``) owns the
-transaction. Tests whose subject is not sign-up use these instead of the HTTP routes."""
+"""Factories: players, staff, seasons and SKUs written through the services in the caller's
+session. They flush, never commit: the caller's unit of work (``platform.db.unit_of_work()``)
+owns the transaction. Tests whose subject is not those routes use these instead of HTTP."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pyotp
 from sqlalchemy.orm import Session
 
+from blueprints.leaderboards.schemas import SeasonCreateSchema
 from player_platform.audit.service import Origin
 from player_platform.commerce.catalog import create_sku
 from player_platform.commerce.models import Sku
@@ -17,7 +19,9 @@ from player_platform.db import utcnow
 from player_platform.identity import mfa
 from player_platform.identity import service as accounts
 from player_platform.identity.models import User
-from player_platform.identity.sessions import start_session
+from player_platform.identity.sessions import authenticate, start_session
+from player_platform.leaderboards import service as leaderboards
+from player_platform.leaderboards.models import Season
 from player_platform.platform import Platform
 
 PASSWORD = "correct horse battery staple"
@@ -96,3 +100,27 @@ def staff(session: Session, platform: Platform, *, role: str = "moderator") -> S
 def sku(session: Session, **values) -> Sku:
     """A SKU in the catalog, made by the system (``values`` as the admin API takes them)."""
     return create_sku(session, actor_id=None, origin=TEST_ORIGIN, now=utcnow(), **values)
+
+
+def season(session: Session, platform: Platform, *, admin: SignedIn, **fields) -> Season:
+    """A season created by ``admin`` (a ``staff(role="admin")``): ``fields`` as the admin API
+    takes them (JSON values, loaded and defaulted by its schema); open from 5 minutes ago for
+    an hour unless they say otherwise."""
+    now = utcnow()
+    body = {
+        "season_id": f"s-{uuid.uuid4().hex[:12]}",
+        "name": "Season",
+        "type": "global",
+        "start_date": (now - timedelta(minutes=5)).isoformat(),
+        "end_date": (now + timedelta(hours=1)).isoformat(),
+        **fields,
+    }
+    actor = authenticate(session, platform.tokens.verify(admin.access_token, now=now), now=now)
+    return leaderboards.create_season(
+        session,
+        platform.leaderboards,
+        actor=actor,
+        values=SeasonCreateSchema().load(body),
+        origin=TEST_ORIGIN,
+        now=now,
+    )
