@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,6 @@ from player_platform.identity import sessions
 from player_platform.identity.models import Identity, RefreshToken, User
 from player_platform.platform import Platform
 from player_platform.security.tokens import hash_token
-from tests.conftest import make_settings
 from tests.factories import TEST_ORIGIN
 from tests.support import PASSWORD, bearer, login, register, signed_up
 
@@ -139,15 +139,8 @@ def test_reuse_within_the_window_after_the_successor_was_spent_revokes_the_famil
     assert me.get_json()["code"] == "session_revoked"
 
 
-def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(
-    database_url, redis_url, redis, tmp_path, fake_servers, db
-):
-    platform = Platform.from_settings(
-        make_settings(
-            database_url, redis_url, tmp_path, refresh_reuse_seconds=0, **fake_servers["settings"]
-        ),
-        db=db,
-    )
+def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(settings, db):
+    platform = Platform.from_settings(replace(settings, refresh_reuse_seconds=0), db=db)
     client = create_app(platform=platform).test_client()
     first = signed_up(platform)
     assert (
