@@ -77,8 +77,8 @@ def test_password_is_stored_as_argon2id_and_tokens_only_as_hashes(client, platfo
     assert hash_token(tokens["refresh_token"]) in stored
 
 
-def test_wrong_password_and_unknown_email_answer_alike(client):
-    register(client, email="known@example.com")
+def test_wrong_password_and_unknown_email_answer_alike(client, platform):
+    signed_up(platform, email="known@example.com")
     wrong = login(client, "known@example.com", "not the password")
     unknown = login(client, "nobody@example.com")
     assert wrong.status_code == unknown.status_code == 401
@@ -139,7 +139,9 @@ def test_reuse_within_the_window_after_the_successor_was_spent_revokes_the_famil
     assert me.get_json()["code"] == "session_revoked"
 
 
-def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(settings, db):
+def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(
+    settings, db, platform
+):
     platform = Platform.from_settings(replace(settings, refresh_reuse_seconds=0), db=db)
     client = create_app(platform=platform).test_client()
     first = signed_up(platform)
@@ -157,7 +159,7 @@ def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
         client.post("/v1/auth/refresh", json={"refresh_token": "made-up"}).get_json()["code"]
         == "invalid_refresh_token"
     )
-    tokens = register(client)
+    tokens = signed_up(platform)
     with platform.db.unit_of_work() as session:
         token = session.scalar(
             select(RefreshToken).where(
@@ -171,7 +173,7 @@ def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
 
 
 def test_banned_user_is_refused_at_once_with_reason_and_until(client, platform):
-    tokens = register(client)
+    tokens = signed_up(platform)
     until = utcnow() + timedelta(days=3)
     with platform.db.unit_of_work() as session:
         user = session.get(User, uuid.UUID(tokens["user"]["id"]))
@@ -187,15 +189,15 @@ def test_banned_user_is_refused_at_once_with_reason_and_until(client, platform):
 
 
 def test_a_suspension_that_has_run_out_lets_the_player_back(client, platform):
-    tokens = register(client)
+    tokens = signed_up(platform)
     with platform.db.unit_of_work() as session:
         user = session.get(User, uuid.UUID(tokens["user"]["id"]))
         user.status, user.status_until = "suspended", utcnow() - timedelta(minutes=1)
     assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
 
 
-def test_sessions_are_listed_and_signed_out_everywhere(client):
-    first = register(client, email="devices@example.com")
+def test_sessions_are_listed_and_signed_out_everywhere(client, platform):
+    first = signed_up(platform, email="devices@example.com")
     second = login(client, "devices@example.com").get_json()
     listed = client.get("/v1/me/sessions", headers=bearer(second["access_token"])).get_json()
     assert len(listed["items"]) == 2
@@ -217,7 +219,7 @@ def test_sessions_are_listed_and_signed_out_everywhere(client):
 def test_profile_update_is_audited(client, platform):
     from player_platform.audit.models import AuditLog
 
-    tokens = register(client, display_name="Before")
+    tokens = signed_up(platform, display_name="Before")
     changed = client.patch(
         "/v1/me",
         json={"display_name": "After"},
@@ -234,8 +236,8 @@ def test_profile_update_is_audited(client, platform):
     assert entry.request_id == changed.headers["X-Request-ID"]
 
 
-def test_repeated_failed_logins_lock_the_account_progressively(client):
-    register(client, email="locked@example.com")
+def test_repeated_failed_logins_lock_the_account_progressively(client, platform):
+    signed_up(platform, email="locked@example.com")
     for _ in range(5):
         assert login(client, "locked@example.com", "wrong").status_code == 401
     locked = login(client, "locked@example.com")  # even the right password
