@@ -15,6 +15,7 @@ from player_platform.errors import DomainError
 from player_platform.identity import sessions
 from player_platform.identity.models import Identity, RefreshToken, User
 from player_platform.platform import Platform
+from player_platform.security.passwords import hash_password, verify_password
 from player_platform.security.tokens import hash_token
 from tests.factories import TEST_ORIGIN
 from tests.support import PASSWORD, bearer, login, register, signed_up
@@ -244,3 +245,12 @@ def test_repeated_failed_logins_lock_the_account_progressively(client, platform)
     assert locked.status_code == 429
     assert locked.get_json()["code"] == "account_locked"
     assert 1 <= int(locked.headers["Retry-After"]) <= 61
+
+
+def test_password_hashing_uses_the_configured_argon2_cost(settings, db):
+    Platform.from_settings(replace(settings, password_hash_cost="standard"), db=db)
+    assert hash_password("secret").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    Platform.from_settings(settings, db=db)  # the test settings: cheapest
+    cheap = hash_password("secret")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert verify_password(cheap, "secret") and not verify_password(cheap, "guess")
