@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+# argon2 parameter sets by name (security/passwords.py); tests run on the cheapest.
+PASSWORD_COSTS = ("standard", "cheapest")
+
+
 EMBEDDED_DATABASE_URL = "sqlite:///var/player_platform.db"
 EMBEDDED_REDIS_URL = "memory://"
 EMBEDDED_STORAGE_URL = "file://var/storage"
@@ -68,6 +72,8 @@ class Settings:
     jwt_audience: str = "player-platform"
     access_token_seconds: int = 1800
     refresh_token_days: int = 30
+    refresh_reuse_seconds: int = 10
+    password_hash_cost: str = "standard"  # argon2 parameters: standard, or cheapest for tests
     trusted_proxies: int = 0
     metrics_public: bool = True
     # Outside services. Tests point these at fake servers on loopback.
@@ -131,8 +137,15 @@ class Settings:
     def check(self) -> None:
         if self.env not in {"development", "test", "production"}:
             raise ConfigError(f"PP_ENV must be development, test or production, not {self.env!r}")
+        if self.password_hash_cost not in PASSWORD_COSTS:
+            raise ConfigError(
+                f"PP_PASSWORD_HASH_COST must be one of {', '.join(PASSWORD_COSTS)},"
+                f" not {self.password_hash_cost!r}"
+            )
         if not self.production:
             return
+        if self.password_hash_cost != "standard":
+            raise ConfigError("production refuses PP_PASSWORD_HASH_COST below standard")
         embedded = {
             "PP_DATABASE_URL": self.database_url.startswith("sqlite"),
             "PP_REDIS_URL": self.redis_in_process,

@@ -19,7 +19,9 @@ from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
+from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.outage import guarded_client
+from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
@@ -43,6 +45,7 @@ class Platform:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
+        passwords.configure(settings.password_hash_cost)
         redis = connect_redis(settings.redis_url)
         return cls(
             settings=settings,
@@ -62,10 +65,17 @@ class Platform:
                 audience=settings.jwt_audience,
                 lifetime_seconds=settings.access_token_seconds,
                 refresh_days=settings.refresh_token_days,
+                refresh_reuse_seconds=settings.refresh_reuse_seconds,
             ),
             vault=Vault(settings.key_vault_keys),
             limiter=RateLimiter(redis),
         )
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardIndex:
+        """The leaderboard index of this process: its Lua scripts registered and its season
+        cache kept once, shared by the API and the jobs."""
+        return LeaderboardIndex(self.redis, self.jobs)
 
     # Outbound clients, built on first use (each keeps a pooled HTTP session).
     @cached_property

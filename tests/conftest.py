@@ -22,6 +22,7 @@ from player_platform.config import Settings
 from player_platform.db import Database
 from player_platform.models import Base
 from player_platform.platform import Platform, bind_current
+from tests import factories
 from tests.fakes import epic as fake_epic
 from tests.fakes import serve
 from tests.fakes import steam as fake_steam
@@ -31,7 +32,7 @@ from tests.fakes.epic import FakeEpic, epic_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
-from tests.support import bearer, staff_tokens
+from tests.support import bearer
 
 ADMIN_DATABASE_URL = os.environ.get(
     "PP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -41,6 +42,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # Two test runs on one machine (say, two people in one checkout) each take a slot of their own:
 # PostgreSQL databases pp_test_<slot>_<worker>, Redis databases 1 + 4 * slot + worker.
 SLOT = int(os.environ.get("PP_TEST_SLOT", "0"))
+# Redis has 16 databases by default: a slot above 2 names its first one (PP_TEST_REDIS_DB, e.g.
+# 1 on a Redis of its own given by PP_TEST_REDIS_URL).
+REDIS_FIRST_DB = int(os.environ.get("PP_TEST_REDIS_DB", str(1 + 4 * SLOT)))
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -101,8 +105,7 @@ def committing_db(engine: sa.Engine) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_url(worker_id: str) -> str:
-    # Redis has 16 databases by default: slots past 2 wrap, and should use a Redis of their own.
-    url = f"{REDIS_URL}/{(1 + 4 * SLOT + _worker_number(worker_id)) % 16}"
+    url = f"{REDIS_URL}/{REDIS_FIRST_DB + _worker_number(worker_id)}"
     try:
         redis_lib.Redis.from_url(url).ping()
     except redis_lib.RedisError as error:
@@ -186,6 +189,7 @@ def make_settings(database_url: str, redis_url: str, tmp_path, **overrides) -> S
         "storage_url": f"file://{tmp_path}/storage",
         "secret_key": "test-secret-key-that-is-long-enough-for-production",
         "jobs_inline": False,
+        "password_hash_cost": "cheapest",  # argon2 at full cost is a third of the suite's CPU
         "rate_limit_auth_ip": 10_000,
         "rate_limit_write_user": 10_000,
         "rate_limit_read_ip": 10_000,
@@ -217,9 +221,16 @@ def client(app):
 
 
 @pytest.fixture
-def admin(client, platform) -> dict[str, str]:
+def admin_user(platform: Platform) -> factories.SignedIn:
+    """An admin signed in with a TOTP code (``factories.staff``)."""
+    with platform.db.unit_of_work() as session:
+        return factories.staff(session, platform, role="admin")
+
+
+@pytest.fixture
+def admin(admin_user: factories.SignedIn) -> dict[str, str]:
     """Headers of an admin signed in with a TOTP code."""
-    return bearer(staff_tokens(client, platform, role="admin")["access_token"])
+    return bearer(admin_user.access_token)
 
 
 @pytest.fixture

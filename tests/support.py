@@ -1,4 +1,5 @@
-"""Small helpers the tests share: sign-up and sign-in through the API, TOTP, staff, headers."""
+"""Small helpers the tests share: sign-up and sign-in through the API (for tests of those
+routes), players and staff made in the database (for every other test), TOTP, headers."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from datetime import timedelta
 import pyotp
 
 from player_platform.db import utcnow
-from player_platform.identity.models import User
-
-PASSWORD = "correct horse battery staple"
+from tests import factories
+from tests.factories import PASSWORD
 
 
 def register(
@@ -52,15 +52,17 @@ def code_at(secret: str, step_offset: int) -> str:
     return pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30 * step_offset))
 
 
-def staff_tokens(client, platform, *, role: str = "moderator") -> dict:
-    """A staff member (``role``) signed in with a TOTP code, so their token carries the rights."""
-    tokens = register(client, display_name=f"Staff {role}")
-    secret = enrol(client, tokens["access_token"])
+def signed_up(platform, **player) -> dict:
+    """A player made in the database and signed in (``factories.player``), committed, in the
+    shape ``register`` answers with: fast, for tests whose subject is not sign-up."""
     with platform.db.unit_of_work() as session:
-        session.get(User, uuid.UUID(tokens["user"]["id"])).roles = ["player", role]
-    response = login(client, tokens["email"], otp=code_at(secret, 1))
-    assert response.status_code == 200, response.get_json()
-    return {**response.get_json(), "email": tokens["email"], "totp_secret": secret}
+        return factories.player(session, platform, **player).as_response()
+
+
+def staff_tokens(platform, *, role: str = "moderator") -> dict:
+    """A staff member (``role``) signed in with a TOTP code, so their token carries the rights."""
+    with platform.db.unit_of_work() as session:
+        return factories.staff(session, platform, role=role).as_response()
 
 
 def create_api_key(client, admin, scopes=("leaderboards:write",)) -> dict:

@@ -93,3 +93,12 @@ def test_an_emptied_secret_file_is_refused_not_used(tmp_path):
     path.write_text("\n")
     with pytest.raises(ConfigError, match="delete it"):
         development_secret(path)
+
+
+def test_cheap_password_hashing_is_for_tests_only():
+    assert Settings.from_env({"PP_PASSWORD_HASH_COST": "cheapest"}).password_hash_cost == "cheapest"
+    with pytest.raises(ConfigError, match="production refuses PP_PASSWORD_HASH_COST"):
+        Settings.from_env({**PRODUCTION, "PP_PASSWORD_HASH_COST": "cheapest"})
+    with pytest.raises(ConfigError, match="PP_PASSWORD_HASH_COST must be one of standard"):
+        Settings.from_env({"PP_PASSWORD_HASH_COST": "free"})
+    assert Settings.from_env(PRODUCTION).password_hash_cost == "standard"

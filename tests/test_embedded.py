@@ -36,7 +36,7 @@ def embedded(tmp_path):
 
 def test_the_embedded_defaults_run_sign_up_and_a_leaderboard(embedded):
     platform, client = embedded
-    admin = bearer(staff_tokens(client, platform, role="admin")["access_token"])
+    admin = bearer(staff_tokens(platform, role="admin")["access_token"])
     now = utcnow()
     season = client.post(
         "/v1/admin/seasons",

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support import register
+from tests.support import signed_up
 
 CHECKS = [
     not_a_server_error,
@@ -33,8 +33,8 @@ def api_schema(app):
 
 
 @pytest.fixture
-def player_headers(client) -> dict[str, str]:
-    return {"Authorization": f"Bearer {register(client)['access_token']}"}
+def player_headers(client, platform) -> dict[str, str]:
+    return {"Authorization": f"Bearer {signed_up(platform)['access_token']}"}
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
+from rq.utils import import_attribute
 from sqlalchemy import func, select
 
 from player_platform.db import utcnow
@@ -122,3 +126,35 @@ def test_the_worker_process_waits_for_jobs_without_dropping_its_connection(
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
     assert "could not connect to Redis" not in errors
+
+
+def _job_names_in_source() -> dict[str, str]:
+    """Every dotted job name the code can enqueue or schedule: each string literal naming
+    something under ``workers.`` in the application's packages, with where it is written."""
+    root = Path(__file__).resolve().parent.parent
+    found = {}
+    for package in ("player_platform", "blueprints", "workers"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and re.fullmatch(r"workers(\.\w+)+", node.value)
+                ):
+                    found[node.value] = f"{path.relative_to(root)}:{node.lineno}"
+    return found
+
+
+def test_every_job_name_in_the_code_resolves_to_a_function():
+    names = _job_names_in_source()
+    # The scan sees the names jobs are sent by: the periodic ones and those services enqueue.
+    assert {task.func for task in schedule.PERIODIC} <= names.keys()
+    assert "workers.leaderboards.rebuild_index" in names
+    unresolved = {}
+    for name, where in names.items():
+        try:
+            if not callable(import_attribute(name)):
+                unresolved[name] = f"{where}: not callable"
+        except (ImportError, AttributeError, ValueError) as error:
+            unresolved[name] = f"{where}: {error}"
+    assert unresolved == {}

@@ -9,7 +9,6 @@ import uuid
 from player_platform import platform
 from player_platform.db import utcnow
 from player_platform.leaderboards import lifecycle
-from player_platform.leaderboards.index import LeaderboardIndex
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +16,7 @@ log = logging.getLogger(__name__)
 def rebuild_index(season_id: str) -> int:
     p = platform.current()
     with p.db.unit_of_work() as session:
-        return lifecycle.rebuild_index(
-            session, LeaderboardIndex(p.redis, p.jobs), season_id=uuid.UUID(season_id)
-        )
+        return lifecycle.rebuild_index(session, p.leaderboards, season_id=uuid.UUID(season_id))
 
 
 def repair_stale_indexes() -> list[str]:
@@ -27,7 +24,7 @@ def repair_stale_indexes() -> list[str]:
     there). Safe to repeat and to run concurrently: a rebuild is idempotent."""
     p = platform.current()
     with p.db.unit_of_work() as session:
-        repaired = lifecycle.repair_stale_indexes(session, LeaderboardIndex(p.redis, p.jobs))
+        repaired = lifecycle.repair_stale_indexes(session, p.leaderboards)
     if repaired:
         log.info("stale leaderboard indexes dropped", extra={"seasons": [str(s) for s in repaired]})
     return [str(s) for s in repaired]
@@ -37,7 +34,7 @@ def close_ended_seasons() -> list[str]:
     """Close every season past its end, each in its own transaction. Safe to run concurrently
     and any number of times: a season closes once."""
     p = platform.current()
-    index = LeaderboardIndex(p.redis, p.jobs)
+    index = p.leaderboards
     now = utcnow()
     with p.db.unit_of_work() as session:
         due = lifecycle.due_seasons(session, now=now)

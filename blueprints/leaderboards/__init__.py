@@ -21,14 +21,8 @@ moderation_bp = ApiBlueprint(
 
 
 def index() -> LeaderboardIndex:
-    """The app's leaderboard index (its Lua scripts are registered once per app)."""
-    found = current_app.extensions.get("player_platform.leaderboards")
-    if found is None:
-        p = platform()
-        found = current_app.extensions["player_platform.leaderboards"] = LeaderboardIndex(
-            p.redis, p.jobs
-        )
-    return found
+    """The leaderboard index of the app's Platform."""
+    return platform().leaderboards
 
 
 def group_commit() -> GroupCommit | None:

@@ -85,19 +85,27 @@ def start_session(
 ) -> TokenPair:
     """Open a new refresh-token family for ``user`` and issue its first pair."""
     return _issue(
-        session, tokens, user=user, family_id=uuid.uuid4(), mfa=mfa, origin=origin, now=now
+        session,
+        tokens,
+        user=user,
+        refresh_token=new_opaque_token(),
+        family_id=uuid.uuid4(),
+        mfa=mfa,
+        origin=origin,
+        now=now,
     )
 
 
 def refresh(
     session: Session, tokens: TokenSigner, *, refresh_token: str, origin: Origin, now: datetime
 ) -> TokenPair:
-    """Spend ``refresh_token`` and rotate it; a spent one presented again revokes its family."""
-    token_hash = hash_token(refresh_token)
+    """Spend ``refresh_token`` and rotate it. Presented again within the reuse window (a retry
+    after a lost answer, or two requests racing) it answers the same successor; later, or once
+    that successor was spent, it revokes its family."""
     spent = session.execute(
         update(RefreshToken)
         .where(
-            RefreshToken.token_hash == token_hash,
+            RefreshToken.token_hash == hash_token(refresh_token),
             RefreshToken.used_at.is_(None),
             RefreshToken.revoked_at.is_(None),
             RefreshToken.expires_at > now,
@@ -106,11 +114,18 @@ def refresh(
         .returning(RefreshToken.user_id, RefreshToken.family_id, RefreshToken.mfa)
     ).first()
     if spent is None:
-        _reject_unusable(session, token_hash, now=now)
+        return _answer_retry(session, tokens, refresh_token=refresh_token, now=now)
     user = session.get(User, spent.user_id)
     ensure_active(user, now=now)
     return _issue(
-        session, tokens, user=user, family_id=spent.family_id, mfa=spent.mfa, origin=origin, now=now
+        session,
+        tokens,
+        user=user,
+        refresh_token=tokens.successor(refresh_token),
+        family_id=spent.family_id,
+        mfa=spent.mfa,
+        origin=origin,
+        now=now,
     )
 
 
@@ -199,12 +214,12 @@ def _issue(
     tokens: TokenSigner,
     *,
     user: User,
+    refresh_token: str,
     family_id: uuid.UUID,
     mfa: bool,
     origin: Origin,
     now: datetime,
 ) -> TokenPair:
-    refresh_token = new_opaque_token()
     session.add(
         RefreshToken(
             user_id=user.id,
@@ -217,6 +232,20 @@ def _issue(
             expires_at=now + tokens.refresh_lifetime,
         )
     )
+    return _pair(
+        tokens, user=user, refresh_token=refresh_token, family_id=family_id, mfa=mfa, now=now
+    )
+
+
+def _pair(
+    tokens: TokenSigner,
+    *,
+    user: User,
+    refresh_token: str,
+    family_id: uuid.UUID,
+    mfa: bool,
+    now: datetime,
+) -> TokenPair:
     access_token = tokens.issue(
         user_id=user.id, session_id=family_id, roles=user.roles, mfa=mfa, now=now
     )
@@ -228,17 +257,45 @@ def _issue(
     )
 
 
-def _reject_unusable(session: Session, token_hash: str, *, now: datetime) -> None:
-    token = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
-    if token is not None and token.used_at is not None and token.revoked_at is None:
-        revoke_family(session, family_id=token.family_id, now=now)
+def _answer_retry(
+    session: Session, tokens: TokenSigner, *, refresh_token: str, now: datetime
+) -> TokenPair:
+    """A refresh token that could not be spent: within the reuse window of its spending, and
+    while its successor is unspent, answer that successor again (with a fresh access token);
+    otherwise refuse it, revoking the family when it was a spent one."""
+    token = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_token(refresh_token))
+    )
+    if token is None or token.used_at is None or token.revoked_at is not None:
         raise Unauthorized(
-            "This refresh token was already used; every session of its family is now revoked.",
-            code="refresh_token_reused",
-            persist=True,
+            "The refresh token is invalid, expired or revoked.", code="invalid_refresh_token"
         )
+    if now - token.used_at <= tokens.refresh_reuse_window:
+        successor_token = tokens.successor(refresh_token)
+        successor = session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_token(successor_token),
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+        )
+        if successor is not None:
+            user = session.get(User, successor.user_id)
+            ensure_active(user, now=now)
+            return _pair(
+                tokens,
+                user=user,
+                refresh_token=successor_token,
+                family_id=successor.family_id,
+                mfa=successor.mfa,
+                now=now,
+            )
+    revoke_family(session, family_id=token.family_id, now=now)
     raise Unauthorized(
-        "The refresh token is invalid, expired or revoked.", code="invalid_refresh_token"
+        "This refresh token was already used; every session of its family is now revoked.",
+        code="refresh_token_reused",
+        persist=True,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -30,13 +32,29 @@ class AccessClaims:
 
 class TokenSigner:
     def __init__(
-        self, *, secret: str, issuer: str, audience: str, lifetime_seconds: int, refresh_days: int
+        self,
+        *,
+        secret: str,
+        issuer: str,
+        audience: str,
+        lifetime_seconds: int,
+        refresh_days: int,
+        refresh_reuse_seconds: int = 10,
     ) -> None:
         self._key = signing_key(secret)
+        self._successor_key = hashlib.sha256(b"refresh-successor:" + secret.encode()).digest()
         self.issuer = issuer
         self.audience = audience
         self.lifetime_seconds = lifetime_seconds
         self.refresh_lifetime = timedelta(days=refresh_days)
+        self.refresh_reuse_window = timedelta(seconds=refresh_reuse_seconds)
+
+    def successor(self, refresh_token: str) -> str:
+        """The refresh token that replaces ``refresh_token`` when it is spent: derived (keyed
+        HMAC), not drawn, so a retry within the reuse window can be answered with the same one
+        although only hashes are stored."""
+        digest = hmac.new(self._successor_key, refresh_token.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def issue(
         self,

@@ -1,4 +1,4 @@
-"""Commerce fixtures: a catalog made through the admin API, players signed in with Steam."""
+"""Commerce fixtures: a catalog made through the service, players signed in with Steam."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import itertools
 
 import pytest
 
-from player_platform.audit.service import SYSTEM
-from player_platform.commerce.catalog import create_sku
-from player_platform.db import utcnow
+from tests import factories
 from tests.support import bearer
 
 _steam_ids = itertools.count(76561198000000101)
@@ -48,13 +46,9 @@ CATALOG = [
 
 
 @pytest.fixture
-def catalog(client, admin) -> list[dict]:
-    created = []
-    for sku in CATALOG:
-        response = client.post("/v1/admin/skus", json=sku, headers=admin)
-        assert response.status_code == 201, response.get_json()
-        created.append(response.get_json())
-    return created
+def catalog(platform) -> list[dict]:
+    seed_catalog(platform)
+    return CATALOG
 
 
 def steam_player(client, steam) -> tuple[dict[str, str], str]:
@@ -82,7 +76,7 @@ def buy_on_steam(client, steam, headers, sku_id="sword", quantity=1) -> dict:
 
 
 def seed_catalog(platform) -> None:
-    """The catalog written straight through the service (tests on a live server)."""
+    """The catalog written through the service, committed (visible to a live server too)."""
     with platform.db.unit_of_work() as session:
-        for sku in CATALOG:
-            create_sku(session, actor_id=None, origin=SYSTEM, now=utcnow(), **sku)
+        for values in CATALOG:
+            factories.sku(session, **values)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from tests.commerce.conftest import buy_on_steam, steam_player
-from tests.support import bearer, register
+from tests.support import bearer, signed_up
 
 
-def test_merge_moves_entitlements_and_balances_as_transfers(client, steam, catalog):
+def test_merge_moves_entitlements_and_balances_as_transfers(client, steam, catalog, platform):
     retired_headers, steam_id = steam_player(client, steam)
     buy_on_steam(client, steam, retired_headers, sku_id="starter")
     proof = client.post("/v1/auth/steam", json={"ticket": steam.add_ticket(steam_id)}).get_json()
-    headers = bearer(register(client)["access_token"])
+    headers = bearer(signed_up(platform)["access_token"])
 
     merged = client.post(
         "/v1/me/merge", json={"proof": {"refresh_token": proof["refresh_token"]}}, headers=headers

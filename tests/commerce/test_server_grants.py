@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from player_platform.audit.models import AuditLog
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.wallet.models import LedgerEntry
-from tests.support import bearer, create_api_key, register
+from tests.support import bearer, create_api_key, signed_up
 
 
 def server(key: str, idempotency_key: str) -> dict[str, str]:
@@ -23,8 +23,8 @@ def grant(client, headers, user_id, sku_id="starter", quantity=1, action="grant"
     )
 
 
-def test_server_grants_need_a_key_with_the_grants_scope(client, admin, catalog):
-    player = register(client)
+def test_server_grants_need_a_key_with_the_grants_scope(client, admin, catalog, platform):
+    player = signed_up(platform)
     user_id = player["user"]["id"]
     anonymous = grant(client, {"Idempotency-Key": "a"}, user_id)
     assert (anonymous.status_code, anonymous.get_json()["code"]) == (401, "api_key_required")
@@ -41,7 +41,7 @@ def test_server_grants_need_a_key_with_the_grants_scope(client, admin, catalog):
 
 
 def test_a_retried_server_grant_is_one_grant(client, admin, catalog, platform, redis):
-    player = register(client)
+    player = signed_up(platform)
     user_id, mine = player["user"]["id"], bearer(player["access_token"])
     created = create_api_key(client, admin, scopes=["grants:write"])
     headers = server(created["key"], "match-42-reward")
@@ -79,7 +79,7 @@ def test_a_retried_server_grant_is_one_grant(client, admin, catalog, platform, r
 
 
 def test_a_server_spend_beyond_the_balance_is_refused(client, admin, catalog, platform):
-    player = register(client)
+    player = signed_up(platform)
     user_id, mine = player["user"]["id"], bearer(player["access_token"])
     key = create_api_key(client, admin, scopes=["grants:write"])["key"]
     assert grant(client, server(key, "g"), user_id, sku_id="gems", quantity=50).status_code == 200
@@ -103,12 +103,12 @@ def test_a_server_spend_beyond_the_balance_is_refused(client, admin, catalog, pl
 
 
 def test_a_server_grant_names_an_existing_player_and_takes_an_idempotency_key(
-    client, admin, catalog
+    client, admin, catalog, platform
 ):
     key = create_api_key(client, admin, scopes=["grants:write"])["key"]
     nobody = grant(client, server(key, "n"), "00000000-0000-4000-8000-000000000000")
     assert (nobody.status_code, nobody.get_json()["code"]) == (404, "user_not_found")
-    player = register(client)
+    player = signed_up(platform)
     keyless = grant(client, {"Authorization": f"ApiKey {key}"}, player["user"]["id"])
     assert keyless.status_code == 422
     assert "Idempotency-Key" in keyless.get_json()["errors"]

@@ -100,10 +100,10 @@ def test_a_receipt_of_another_steam_account_is_invalid(client, steam, catalog):
     assert response.get_json()["code"] == "receipt_invalid"
 
 
-def test_init_needs_a_linked_steam_account_and_a_steam_price(client, steam, catalog):
-    from tests.support import bearer, register
+def test_init_needs_a_linked_steam_account_and_a_steam_price(client, steam, catalog, platform):
+    from tests.support import bearer, signed_up
 
-    email_only = bearer(register(client)["access_token"])
+    email_only = bearer(signed_up(platform)["access_token"])
     response = client.post(
         "/v1/commerce/steam/init", json={"sku_id": "sword", "quantity": 1}, headers=email_only
     )

@@ -13,7 +13,7 @@ from player_platform.audit.models import AuditLog
 from player_platform.webhooks.models import WebhookEvent
 from tests.commerce.conftest import buy_on_steam, steam_player
 from tests.fakes.stripe import sign
-from tests.support import bearer, register
+from tests.support import bearer, signed_up
 from workers import commerce as commerce_jobs
 
 
@@ -38,7 +38,7 @@ def _checkout(client, headers, items) -> dict:
 def test_stripe_checkout_webhook_grants_once_and_dispute_claws_back(
     client, stripe, catalog, platform
 ):
-    headers = bearer(register(client)["access_token"])
+    headers = bearer(signed_up(platform)["access_token"])
     bought = _checkout(client, headers, [{"sku_id": "starter", "quantity": 1}])
     intent_id = bought["payment"]["payment_intent_id"]
     assert bought["payment"]["client_secret"].startswith(intent_id)
@@ -94,7 +94,7 @@ def test_stripe_webhook_rejects_bad_and_stale_signatures(client, stripe):
 def test_refund_request_is_approved_at_once_when_nothing_was_consumed(
     client, stripe, catalog, platform
 ):
-    headers = bearer(register(client)["access_token"])
+    headers = bearer(signed_up(platform)["access_token"])
     bought = _checkout(client, headers, [{"sku_id": "sword", "quantity": 1}])
     intent_id = bought["payment"]["payment_intent_id"]
     stripe.succeed(intent_id)

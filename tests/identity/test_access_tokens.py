@@ -14,7 +14,7 @@ from joserfc.jwk import OctKey
 from player_platform.db import utcnow
 from player_platform.errors import Unauthorized
 from player_platform.security.tokens import TokenSigner, signing_key
-from tests.support import bearer, register
+from tests.support import bearer, register, signed_up
 
 SECRET = "another-secret-that-is-long-enough-to-be-real"
 
@@ -85,8 +85,8 @@ def test_the_algorithm_is_pinned_none_and_other_hmacs_are_refused():
         s.verify(hs512, now=utcnow())
 
 
-def test_a_tampered_token_gets_401_from_the_api(client):
-    tokens = register(client)
+def test_a_tampered_token_gets_401_from_the_api(client, platform):
+    tokens = signed_up(platform)
     header, payload, signature = tokens["access_token"].split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["roles"] = ["admin"]

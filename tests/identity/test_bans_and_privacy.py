@@ -9,7 +9,7 @@ from sqlalchemy import select
 from player_platform.audit.models import AuditLog
 from player_platform.db import utcnow
 from player_platform.identity.models import Identity
-from tests.support import bearer, login, register, staff_tokens
+from tests.support import bearer, login, signed_up, staff_tokens
 
 ALICE = "76561198000000001"
 
@@ -23,8 +23,8 @@ def ban(client, staff, user_id, **body):
 
 
 def test_a_ban_stops_tokens_and_refresh_at_once_and_unban_restores(client, platform):
-    moderator = staff_tokens(client, platform, role="moderator")
-    player = register(client)
+    moderator = staff_tokens(platform, role="moderator")
+    player = signed_up(platform)
     banned = ban(client, moderator, player["user"]["id"])
     assert banned.status_code == 200, banned.get_json()
     assert banned.get_json()["status"] == "banned"
@@ -55,8 +55,8 @@ def test_a_ban_stops_tokens_and_refresh_at_once_and_unban_restores(client, platf
 
 
 def test_a_suspension_shows_until_to_the_player(client, platform):
-    moderator = staff_tokens(client, platform)
-    player = register(client)
+    moderator = staff_tokens(platform)
+    player = signed_up(platform)
     until = (utcnow() + timedelta(days=2)).replace(microsecond=0)
     ban(client, moderator, player["user"]["id"], until=until.isoformat())
     me = client.get("/v1/me", headers=bearer(player["access_token"])).get_json()
@@ -64,9 +64,9 @@ def test_a_suspension_shows_until_to_the_player(client, platform):
 
 
 def test_only_staff_signed_in_with_totp_can_ban(client, platform):
-    player, target = register(client), register(client)
+    player, target = signed_up(platform), signed_up(platform)
     assert ban(client, player, target["user"]["id"]).get_json()["code"] == "forbidden"
-    moderator = staff_tokens(client, platform)
+    moderator = staff_tokens(platform)
     without_totp = login(client, moderator["email"]).status_code
     assert without_totp == 401  # enrolled staff must send a code at all
     past = ban(client, moderator, target["user"]["id"], until="2000-01-01T00:00:00+00:00")
@@ -77,15 +77,15 @@ def test_only_staff_signed_in_with_totp_can_ban(client, platform):
 
 
 def test_a_moderator_cannot_ban_an_admin(client, platform):
-    moderator = staff_tokens(client, platform, role="moderator")
-    admin = staff_tokens(client, platform, role="admin")
+    moderator = staff_tokens(platform, role="moderator")
+    admin = staff_tokens(platform, role="admin")
     refused = ban(client, moderator, admin["user"]["id"])
     assert refused.status_code == 403
     assert ban(client, admin, moderator["user"]["id"]).status_code == 200
 
 
 def test_export_holds_what_is_stored_and_no_secret(client, platform, steam):
-    player = register(client)
+    player = signed_up(platform)
     client.post(
         "/v1/me/identities/steam",
         json={"ticket": steam.add_ticket(ALICE)},

@@ -13,7 +13,7 @@ from player_platform.errors import Unauthorized
 from player_platform.identity.models import Identity
 from tests.fakes import epic as fake_epic
 from tests.fakes.epic import b64url
-from tests.support import bearer, register
+from tests.support import bearer, signed_up
 
 REDIRECT = "https://game.example/twitch/callback"
 
@@ -115,7 +115,7 @@ def test_an_unknown_key_refetches_the_jwks_once_a_minute_has_passed(platform, ep
 
 
 def test_twitch_is_linked_with_an_oauth_code_and_its_tokens_are_sealed(client, platform, twitch):
-    player = register(client)
+    player = signed_up(platform)
     code = twitch.authorize("44322889", "dallas", REDIRECT)
     linked = client.post(
         "/v1/me/identities/twitch",
@@ -133,8 +133,8 @@ def test_twitch_is_linked_with_an_oauth_code_and_its_tokens_are_sealed(client, p
     assert access_token not in export.get_data(as_text=True)
 
 
-def test_a_twitch_code_that_was_used_or_made_up_is_refused(client, twitch):
-    player = register(client)
+def test_a_twitch_code_that_was_used_or_made_up_is_refused(client, twitch, platform):
+    player = signed_up(platform)
     code = twitch.authorize("44322889", "dallas", REDIRECT)
     body = {"code": code, "redirect_uri": REDIRECT}
     headers = bearer(player["access_token"])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from player_platform.audit.models import AuditLog
 from player_platform.identity.models import AccountLink, Identity, User
-from tests.support import PASSWORD, bearer, login, register
+from tests.support import PASSWORD, bearer, login, signed_up
 
 ALICE = "76561198000000001"
 
@@ -28,7 +28,7 @@ def identities(client, tokens) -> list[tuple[str, str]]:
 
 
 def test_a_linked_steam_account_signs_into_the_same_user(client, platform, steam):
-    player = register(client)
+    player = signed_up(platform)
     linked = link_steam(client, player, steam.add_ticket(ALICE))
     assert linked.status_code == 201, linked.get_json()
     signed_in = client.post("/v1/auth/steam", json={"ticket": steam.add_ticket(ALICE)})
@@ -44,9 +44,11 @@ def test_a_linked_steam_account_signs_into_the_same_user(client, platform, steam
         assert session.scalar(linked) == 2
 
 
-def test_linking_an_identity_of_another_user_is_refused_and_changes_nothing(client, steam):
+def test_linking_an_identity_of_another_user_is_refused_and_changes_nothing(
+    client, steam, platform
+):
     owner = client.post("/v1/auth/steam", json={"ticket": steam.add_ticket(ALICE)}).get_json()
-    other = register(client)
+    other = signed_up(platform)
     refused = link_steam(client, other, steam.add_ticket(ALICE))
     assert refused.status_code == 409
     assert refused.get_json()["code"] == "identity_in_use"
@@ -54,8 +56,8 @@ def test_linking_an_identity_of_another_user_is_refused_and_changes_nothing(clie
     assert identities(client, owner) == [("steam", ALICE)]
 
 
-def test_linking_email_never_replaces_the_email_already_linked(client):
-    player = register(client)
+def test_linking_email_never_replaces_the_email_already_linked(client, platform):
+    player = signed_up(platform)
     second = client.post(
         "/v1/me/identities/email",
         json={"email": "second@example.com", "password": PASSWORD},
@@ -81,7 +83,7 @@ def test_a_steam_player_adds_email_and_can_then_sign_in_with_it(client, steam):
 
 
 def test_the_last_way_in_cannot_be_unlinked_but_others_can(client, platform, steam):
-    player = register(client)
+    player = signed_up(platform)
     headers = bearer(player["access_token"])
     last = client.delete("/v1/me/identities/email", headers=headers)
     assert last.status_code == 409
@@ -132,7 +134,7 @@ def test_two_users_linking_one_steam_account_at_once_leave_one_owner(
 def test_merge_by_refresh_token_moves_identities_and_retires_the_other_account(
     client, platform, steam
 ):
-    keeper = register(client)
+    keeper = signed_up(platform)
     other = client.post("/v1/auth/steam", json={"ticket": steam.add_ticket(ALICE)}).get_json()
     merged = client.post(
         "/v1/me/merge",
@@ -158,8 +160,8 @@ def test_merge_by_refresh_token_moves_identities_and_retires_the_other_account(
         assert entry.new_values["identities"] == ["steam"]
 
 
-def test_merge_by_steam_ticket_proves_the_other_account(client, steam):
-    keeper = register(client)
+def test_merge_by_steam_ticket_proves_the_other_account(client, steam, platform):
+    keeper = signed_up(platform)
     client.post("/v1/auth/steam", json={"ticket": steam.add_ticket(ALICE)})
     merged = client.post(
         "/v1/me/merge",
@@ -171,7 +173,7 @@ def test_merge_by_steam_ticket_proves_the_other_account(client, steam):
 
 
 def test_merge_is_refused_when_both_accounts_hold_the_same_provider(client, platform):
-    keeper, other = register(client), register(client)
+    keeper, other = signed_up(platform), signed_up(platform)
     refused = client.post(
         "/v1/me/merge",
         json={"proof": {"refresh_token": other["refresh_token"]}},
@@ -183,8 +185,8 @@ def test_merge_is_refused_when_both_accounts_hold_the_same_provider(client, plat
     assert client.get("/v1/me", headers=bearer(other["access_token"])).status_code == 200
 
 
-def test_merge_with_a_proof_of_this_same_account_or_of_nothing_is_refused(client):
-    player = register(client)
+def test_merge_with_a_proof_of_this_same_account_or_of_nothing_is_refused(client, platform):
+    player = signed_up(platform)
     same = client.post(
         "/v1/me/merge",
         json={"proof": {"refresh_token": player["refresh_token"]}},

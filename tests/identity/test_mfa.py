@@ -11,11 +11,11 @@ from player_platform.audit.models import AuditLog
 from player_platform.db import utcnow
 from player_platform.identity.models import User
 from player_platform.identity.service import ensure_admin
-from tests.support import PASSWORD, bearer, code_at, enrol, login, register
+from tests.support import PASSWORD, bearer, code_at, enrol, login, signed_up
 
 
-def test_enrolled_account_needs_a_code_and_a_code_works_once(client):
-    tokens = register(client, email="mfa@example.com")
+def test_enrolled_account_needs_a_code_and_a_code_works_once(client, platform):
+    tokens = signed_up(platform, email="mfa@example.com")
     secret = enrol(client, tokens["access_token"])
 
     assert login(client, "mfa@example.com").get_json()["code"] == "otp_required"
@@ -27,8 +27,8 @@ def test_enrolled_account_needs_a_code_and_a_code_works_once(client):
     assert replay.get_json()["code"] == "invalid_otp"
 
 
-def test_the_enrolment_code_cannot_be_replayed_at_sign_in(client):
-    tokens = register(client, email="replay@example.com")
+def test_the_enrolment_code_cannot_be_replayed_at_sign_in(client, platform):
+    tokens = signed_up(platform, email="replay@example.com")
     enrolment = client.post("/v1/me/mfa/totp", headers=bearer(tokens["access_token"])).get_json()
     code = pyotp.TOTP(enrolment["secret"]).now()
     client.post(
@@ -38,7 +38,7 @@ def test_the_enrolment_code_cannot_be_replayed_at_sign_in(client):
 
 
 def test_wrong_code_does_not_enable_and_secret_is_sealed_at_rest(client, platform):
-    tokens = register(client)
+    tokens = signed_up(platform)
     body = client.post("/v1/me/mfa/totp", headers=bearer(tokens["access_token"])).get_json()
     wrong = client.post(
         "/v1/me/mfa/totp/verify", json={"otp": "123456"}, headers=bearer(tokens["access_token"])
@@ -51,8 +51,8 @@ def test_wrong_code_does_not_enable_and_secret_is_sealed_at_rest(client, platfor
         assert body["secret"] not in user.totp_secret
 
 
-def test_removing_totp_needs_a_current_code(client):
-    tokens = register(client, email="remove@example.com")
+def test_removing_totp_needs_a_current_code(client, platform):
+    tokens = signed_up(platform, email="remove@example.com")
     secret = enrol(client, tokens["access_token"])
     headers = bearer(tokens["access_token"])
     assert (
@@ -91,8 +91,8 @@ def test_staff_rights_need_a_sign_in_with_a_totp_code(client, platform):
     )
 
 
-def test_players_are_forbidden_from_admin_routes(client):
-    tokens = register(client)
+def test_players_are_forbidden_from_admin_routes(client, platform):
+    tokens = signed_up(platform)
     response = client.get("/v1/admin/audit-logs", headers=bearer(tokens["access_token"]))
     assert response.status_code == 403
     assert response.get_json()["code"] == "forbidden"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from player_platform.app import create_app
 from player_platform.db import utcnow
+from player_platform.errors import DomainError
+from player_platform.identity import sessions
 from player_platform.identity.models import Identity, RefreshToken, User
+from player_platform.platform import Platform
+from player_platform.security.passwords import hash_password, verify_password
 from player_platform.security.tokens import hash_token
-from tests.support import PASSWORD, bearer, login, register
+from tests.factories import TEST_ORIGIN
+from tests.support import PASSWORD, bearer, login, register, signed_up
 
 
 def test_register_login_me_refresh_logout_flow(client):
@@ -47,7 +55,8 @@ def test_email_is_unique_whatever_its_case(client):
         "/v1/auth/register",
         json={"email": "  someone@EXAMPLE.com ", "password": PASSWORD, "display_name": "Two"},
     )
-    assert again.status_code in (409, 422)
+    assert again.status_code == 422  # not an address until trimmed: the client must trim
+    assert again.get_json()["errors"] == {"email": ["Not a valid email address."]}
     duplicate = client.post(
         "/v1/auth/register",
         json={"email": "SOMEONE@example.com", "password": PASSWORD, "display_name": "Two"},
@@ -69,29 +78,81 @@ def test_password_is_stored_as_argon2id_and_tokens_only_as_hashes(client, platfo
     assert hash_token(tokens["refresh_token"]) in stored
 
 
-def test_wrong_password_and_unknown_email_answer_alike(client):
-    register(client, email="known@example.com")
+def test_wrong_password_and_unknown_email_answer_alike(client, platform):
+    signed_up(platform, email="known@example.com")
     wrong = login(client, "known@example.com", "not the password")
     unknown = login(client, "nobody@example.com")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json()["code"] == unknown.get_json()["code"] == "invalid_credentials"
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_family(client):
-    first = register(client)
-    second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert second.status_code == 200
+def _refresh(platform, token: str, *, now):
+    with platform.db.unit_of_work() as session:
+        return sessions.refresh(
+            session, platform.tokens, refresh_token=token, origin=TEST_ORIGIN, now=now
+        )
+
+
+def _refused_with(platform, token: str, *, now) -> str:
+    with pytest.raises(DomainError) as refused:
+        _refresh(platform, token, now=now)
+    return refused.value.code
+
+
+def test_a_retry_within_the_reuse_window_answers_the_same_pair_and_keeps_the_session(
+    client, platform
+):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    rotated = _refresh(platform, first["refresh_token"], now=spent_at)
+    # The answer was lost; the client retries with the token it holds, 9 s later.
+    retried = _refresh(platform, first["refresh_token"], now=spent_at + timedelta(seconds=9))
+    assert retried.refresh_token == rotated.refresh_token
+    assert retried.access_token != rotated.access_token
+    for pair in (rotated, retried):
+        assert client.get("/v1/me", headers=bearer(pair.access_token)).status_code == 200
+    # The family lives on: its one successor rotates as usual.
+    onward = client.post("/v1/auth/refresh", json={"refresh_token": retried.refresh_token})
+    assert onward.status_code == 200, onward.get_json()
+
+
+def test_reuse_after_the_window_revokes_the_whole_family(client, platform):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    newest = _refresh(platform, first["refresh_token"], now=spent_at)
+    window = timedelta(seconds=platform.settings.refresh_reuse_seconds)
+    reused_at = spent_at + window + timedelta(seconds=1)
+    assert _refused_with(platform, first["refresh_token"], now=reused_at) == "refresh_token_reused"
+    # The thief and the owner are both out: the newest token and its access token died too.
+    assert _refused_with(platform, newest.refresh_token, now=reused_at) == "invalid_refresh_token"
+    me = client.get("/v1/me", headers=bearer(newest.access_token))
+    assert me.get_json()["code"] == "session_revoked"
+
+
+def test_reuse_within_the_window_after_the_successor_was_spent_revokes_the_family(client, platform):
+    first = signed_up(platform)
+    spent_at = utcnow()
+    second = _refresh(platform, first["refresh_token"], now=spent_at)
+    third = _refresh(platform, second.refresh_token, now=spent_at + timedelta(seconds=1))
+    replay_at = spent_at + timedelta(seconds=2)
+    assert _refused_with(platform, first["refresh_token"], now=replay_at) == "refresh_token_reused"
+    me = client.get("/v1/me", headers=bearer(third.access_token))
+    assert me.get_json()["code"] == "session_revoked"
+
+
+def test_reusing_a_spent_refresh_token_over_http_after_the_window_is_refused(
+    settings, db, platform
+):
+    platform = Platform.from_settings(replace(settings, refresh_reuse_seconds=0), db=db)
+    client = create_app(platform=platform).test_client()
+    first = signed_up(platform)
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code
+        == 200
+    )
     replay = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replay.status_code == 401
     assert replay.get_json()["code"] == "refresh_token_reused"
-    # The thief and the owner are both out: the newest token and its access token died too.
-    newest = second.get_json()
-    assert (
-        client.post("/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]}).status_code
-        == 401
-    )
-    me = client.get("/v1/me", headers=bearer(newest["access_token"]))
-    assert me.get_json()["code"] == "session_revoked"
 
 
 def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
@@ -99,7 +160,7 @@ def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
         client.post("/v1/auth/refresh", json={"refresh_token": "made-up"}).get_json()["code"]
         == "invalid_refresh_token"
     )
-    tokens = register(client)
+    tokens = signed_up(platform)
     with platform.db.unit_of_work() as session:
         token = session.scalar(
             select(RefreshToken).where(
@@ -113,7 +174,7 @@ def test_unknown_and_expired_refresh_tokens_are_refused(client, platform):
 
 
 def test_banned_user_is_refused_at_once_with_reason_and_until(client, platform):
-    tokens = register(client)
+    tokens = signed_up(platform)
     until = utcnow() + timedelta(days=3)
     with platform.db.unit_of_work() as session:
         user = session.get(User, uuid.UUID(tokens["user"]["id"]))
@@ -129,15 +190,15 @@ def test_banned_user_is_refused_at_once_with_reason_and_until(client, platform):
 
 
 def test_a_suspension_that_has_run_out_lets_the_player_back(client, platform):
-    tokens = register(client)
+    tokens = signed_up(platform)
     with platform.db.unit_of_work() as session:
         user = session.get(User, uuid.UUID(tokens["user"]["id"]))
         user.status, user.status_until = "suspended", utcnow() - timedelta(minutes=1)
     assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
 
 
-def test_sessions_are_listed_and_signed_out_everywhere(client):
-    first = register(client, email="devices@example.com")
+def test_sessions_are_listed_and_signed_out_everywhere(client, platform):
+    first = signed_up(platform, email="devices@example.com")
     second = login(client, "devices@example.com").get_json()
     listed = client.get("/v1/me/sessions", headers=bearer(second["access_token"])).get_json()
     assert len(listed["items"]) == 2
@@ -159,7 +220,7 @@ def test_sessions_are_listed_and_signed_out_everywhere(client):
 def test_profile_update_is_audited(client, platform):
     from player_platform.audit.models import AuditLog
 
-    tokens = register(client, display_name="Before")
+    tokens = signed_up(platform, display_name="Before")
     changed = client.patch(
         "/v1/me",
         json={"display_name": "After"},
@@ -176,11 +237,20 @@ def test_profile_update_is_audited(client, platform):
     assert entry.request_id == changed.headers["X-Request-ID"]
 
 
-def test_repeated_failed_logins_lock_the_account_progressively(client):
-    register(client, email="locked@example.com")
+def test_repeated_failed_logins_lock_the_account_progressively(client, platform):
+    signed_up(platform, email="locked@example.com")
     for _ in range(5):
         assert login(client, "locked@example.com", "wrong").status_code == 401
     locked = login(client, "locked@example.com")  # even the right password
     assert locked.status_code == 429
     assert locked.get_json()["code"] == "account_locked"
     assert 1 <= int(locked.headers["Retry-After"]) <= 61
+
+
+def test_password_hashing_uses_the_configured_argon2_cost(settings, db):
+    Platform.from_settings(replace(settings, password_hash_cost="standard"), db=db)
+    assert hash_password("secret").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    Platform.from_settings(settings, db=db)  # the test settings: cheapest
+    cheap = hash_password("secret")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert verify_password(cheap, "secret") and not verify_password(cheap, "guess")

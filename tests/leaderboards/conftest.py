@@ -1,46 +1,30 @@
-"""Leaderboard fixtures: an admin, seasons created through the admin API, players."""
+"""Leaderboard fixtures: seasons and players made in the database, and small HTTP helpers."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 import pytest
 
-from player_platform.db import utcnow
-from tests.support import bearer, register
+from blueprints.leaderboards.schemas import SeasonSchema
+from tests import factories
+from tests.support import bearer, signed_up
 
 
 @pytest.fixture
-def new_season(client, admin):
-    """Create a season through the admin API; open now for an hour unless told otherwise."""
+def new_season(platform, admin_user):
+    """Create a season (``factories.season``); its fields as the admin API answers them."""
 
-    def create(**overrides) -> dict:
-        now = utcnow()
-        body = {
-            "season_id": f"s-{uuid.uuid4().hex[:12]}",
-            "name": "Season",
-            "type": "global",
-            "start_date": (now - timedelta(minutes=5)).isoformat(),
-            "end_date": (now + timedelta(hours=1)).isoformat(),
-            **overrides,
-        }
-        response = client.post("/v1/admin/seasons", json=body, headers=admin)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+    def create(**fields) -> dict:
+        with platform.db.unit_of_work() as session:
+            season = factories.season(session, platform, admin=admin_user, **fields)
+            return SeasonSchema().dump(season)
 
     return create
 
 
 @pytest.fixture
-def new_player(client, platform):
+def new_player(platform):
     def create(name: str = "Player", *, region: str | None = None) -> dict:
-        tokens = register(client, display_name=name)
-        if region is not None:
-            profile = client.patch(
-                "/v1/me", json={"region": region}, headers=bearer(tokens["access_token"])
-            )
-            assert profile.get_json()["region"] == region
+        tokens = signed_up(platform, display_name=name, region=region)
         return {
             "id": tokens["user"]["id"],
             "name": name,

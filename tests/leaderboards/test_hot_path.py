@@ -109,7 +109,7 @@ def test_a_ban_or_sign_out_stops_submissions_and_standings_at_once(
     me = f"/v1/leaderboards/{season['season_id']}/me"
     assert submit(client, season, ada, 10).status_code == 200
     assert client.get(me, headers=ada["headers"]).get_json()["rank"] == 1
-    moderator = staff_tokens(client, platform, role="moderator")
+    moderator = staff_tokens(platform, role="moderator")
     banned = client.post(
         f"/v1/admin/users/{ada['id']}/ban",
         json={"reason": "cheating"},

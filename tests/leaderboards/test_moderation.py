@@ -18,7 +18,7 @@ def test_a_removed_score_leaves_the_board_and_cannot_come_back(
     submit(client, season, cheat, 999)
     submit(client, season, ada, 50)
     submit(client, season, bob, 40)
-    moderator = bearer(staff_tokens(client, platform, role="moderator")["access_token"])
+    moderator = bearer(staff_tokens(platform, role="moderator")["access_token"])
     url = f"/v1/moderation/leaderboards/{season['season_id']}/entries/{cheat['id']}"
 
     removed = client.delete(url, json={"reason": "speed hack"}, headers=moderator)
@@ -50,7 +50,7 @@ def test_a_removal_survives_a_rebuild_of_the_index(client, platform, redis, new_
     cheat, ada = new_player("Cheat"), new_player("Ada")
     submit(client, season, cheat, 999)
     submit(client, season, ada, 1)
-    moderator = bearer(staff_tokens(client, platform, role="moderator")["access_token"])
+    moderator = bearer(staff_tokens(platform, role="moderator")["access_token"])
     client.delete(
         f"/v1/moderation/leaderboards/{season['season_id']}/entries/{cheat['id']}",
         json={"reason": "cheating"},

@@ -7,7 +7,6 @@ import uuid
 
 from rq import SimpleWorker
 
-from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.leaderboards.models import Season
 from tests.leaderboards.conftest import submit, top
 
@@ -97,7 +96,7 @@ def test_after_a_flush_reads_are_the_same_and_one_job_rebuilds(
     assert submit(client, season, late, 8).get_json()["rank"] == 3
 
     SimpleWorker([queue], connection=platform.redis).work(burst=True)
-    index = LeaderboardIndex(platform.redis, platform.jobs)
+    index = platform.leaderboards
     with platform.db.unit_of_work() as session:
         season_uuid = session.query(Season.id).filter_by(season_id=season["season_id"]).scalar()
     assert index.is_ready(season_uuid)

@@ -14,7 +14,6 @@ from sqlalchemy import func, select, update
 from player_platform.app import create_app
 from player_platform.db import utcnow
 from player_platform.leaderboards import lifecycle
-from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.leaderboards.models import LeaderboardEntry, Season, SeasonReward
 from tests.leaderboards.conftest import submit, top
 from workers.leaderboards import close_ended_seasons
@@ -60,7 +59,7 @@ def test_closing_concurrently_closes_once_and_pays_each_reward_once(
         season_uuid = session.scalar(
             select(Season.id).where(Season.season_id == season["season_id"])
         )
-    index = LeaderboardIndex(platform.redis, platform.jobs)
+    index = platform.leaderboards
     start = threading.Barrier(6)
 
     def close() -> bool:

@@ -97,7 +97,8 @@ def test_presigned_put_uploads_with_the_signed_content_type(backend):
     upload = backend.storage.presigned_put(key, content_type="image/png", expires_in=300)
     reply = backend.send(upload.method, upload.url, headers=upload.headers, data=data)
 
-    assert reply.status in (200, 204), reply.body
+    # S3 answers a PUT with 200; our file route, which stores and returns nothing, with 204.
+    assert reply.status == {"s3": 200, "local": 204}[backend.name], reply.body
     assert (upload.method, upload.headers) == ("PUT", {"Content-Type": "image/png"})
     assert before + timedelta(seconds=299) <= upload.expires_at <= before + timedelta(seconds=301)
     assert backend.storage.get(key) == data
