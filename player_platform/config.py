@@ -49,6 +49,10 @@ class Settings:
     refresh_token_days: int = 30
     trusted_proxies: int = 0
     metrics_public: bool = True
+    # UGC moderation (player_platform/ugc/moderation.py, reports.py).
+    ugc_report_threshold: int = 3
+    ugc_two_person_removal: bool = False
+    ugc_claim_seconds: int = 300
     # Outside services. Tests point these at fake servers on loopback.
     steam_api_url: str = "https://partner.steam-api.com"
     steam_api_key: str | None = None
@@ -108,6 +112,8 @@ class Settings:
     def check(self) -> None:
         if self.env not in {"development", "test", "production"}:
             raise ConfigError(f"PP_ENV must be development, test or production, not {self.env!r}")
+        if self.ugc_report_threshold < 1 or self.ugc_claim_seconds < 1:
+            raise ConfigError("PP_UGC_REPORT_THRESHOLD and PP_UGC_CLAIM_SECONDS must be 1 or more")
         if not self.production:
             return
         embedded = {
