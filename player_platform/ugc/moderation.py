@@ -158,7 +158,7 @@ def _propose_removal(
         raise InvalidState(
             f"cannot remove an item that is {item.status}",
             code="invalid_transition",
-            status=item.status,
+            item_status=item.status,
             action="remove",
         )
     if item.status == "published":  # hidden while the second moderator looks at it
