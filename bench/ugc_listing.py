@@ -74,7 +74,7 @@ def seed(url: str) -> None:
         session.execute(insert(User), creators)
         for start in range(0, ITEMS, 10_000):
             session.execute(insert(UgcItem), rows[start : start + 10_000])
-    with db.bind.connect() as conn:
+    with db.bind.begin() as conn:
         conn.execute(sa.text("ANALYZE ugc"))
     db.dispose()
 

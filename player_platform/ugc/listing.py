@@ -117,9 +117,12 @@ def _from_hot_list(
                                    .limit(HOT_SIZE + 1)))  # fmt: skip
         hot.store(filters.type, filters.sort, ids)
     wanted = ids[: limit + 1]
+    # By primary key only, then checked here: the partial indexes' condition in the WHERE could
+    # tempt the planner into scanning a whole listing index.
     rows = {
         item.id: item
-        for item in session.scalars(select(UgcItem).where(UgcItem.id.in_(wanted), *PUBLIC))
+        for item in session.scalars(select(UgcItem).where(UgcItem.id.in_(wanted)))
+        if item.status == "published" and item.visibility == "public"
     }
     if len(rows) < len(wanted):  # something left the listing since the list was built
         hot.invalidate(filters.type)
