@@ -97,6 +97,12 @@ def current_player() -> Actor:
     return _actor("player", authenticate_view)
 
 
+def optional_player() -> Actor | None:
+    """current_player() when the request carries a token (an invalid one is still 401), None
+    for an anonymous caller: for routes that anyone may call and players see more of."""
+    return current_player() if bearer_token() is not None else None
+
+
 def _actor(slot: str, resolve: Callable[..., Actor]) -> Actor:
     token = bearer_token()
     if token is None:

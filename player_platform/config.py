@@ -76,6 +76,10 @@ class Settings:
     password_hash_cost: str = "standard"  # argon2 parameters: standard, or cheapest for tests
     trusted_proxies: int = 0
     metrics_public: bool = True
+    # UGC moderation (player_platform/ugc/moderation.py, reports.py).
+    ugc_report_threshold: int = 3
+    ugc_two_person_removal: bool = False
+    ugc_claim_seconds: int = 300
     # Outside services. Tests point these at fake servers on loopback.
     steam_api_url: str = "https://partner.steam-api.com"
     steam_api_key: str | None = None
@@ -142,6 +146,8 @@ class Settings:
                 f"PP_PASSWORD_HASH_COST must be one of {', '.join(PASSWORD_COSTS)},"
                 f" not {self.password_hash_cost!r}"
             )
+        if self.ugc_report_threshold < 1 or self.ugc_claim_seconds < 1:
+            raise ConfigError("PP_UGC_REPORT_THRESHOLD and PP_UGC_CLAIM_SECONDS must be 1 or more")
         if not self.production:
             return
         if self.password_hash_cost != "standard":

@@ -98,6 +98,11 @@ def insert_for(session: Session, table: Any) -> Any:
     return sqlite_insert(table)
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching values that contain ``text``."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` once the unit of work that owns ``session`` has committed."""
     session.info.setdefault("after_commit", []).append(callback)

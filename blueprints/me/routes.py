@@ -53,9 +53,12 @@ class Me(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.response(202, ErasureSchema)
     def delete(self):
-        """Erase this account (GDPR): anonymised, identities and personal data removed"""
-        with platform().db.unit_of_work() as session:
-            privacy.erase(session, user=current_actor().user, origin=origin(), now=utcnow())
+        """Erase this account (GDPR): anonymised, identities, personal data and UGC removed"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            privacy.erase(
+                session, jobs=p.jobs, user=current_actor().user, origin=origin(), now=utcnow()
+            )
         return {"status": "deleted"}
 
 

@@ -109,6 +109,9 @@ class ExportSchema(Schema):
     account_links = fields.List(fields.Dict(), required=True)
     sessions = fields.List(fields.Dict(), required=True)
     activity = fields.List(fields.Dict(), required=True)
+    ugc = fields.Dict(
+        required=True, metadata={"description": "items, reports, appeals and ratings"}
+    )
 
 
 class ErasureSchema(Schema):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
 from player_platform.commerce.models import Sku
+from player_platform.db import contains_pattern
 from player_platform.errors import Conflict, Invalid, NotFound
 from player_platform.pagination import Page
 
@@ -78,7 +79,7 @@ def search(
 
 
 def _matches(session: Session, q: str) -> Any:
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains_pattern(q)
     like = or_(Sku.name.ilike(pattern, escape="\\"), Sku.description.ilike(pattern, escape="\\"))
     if session.get_bind().dialect.name != "postgresql":
         return like

@@ -5,7 +5,8 @@ other account's identities move to the caller, its sessions end, and it is retir
 ``merged``, ``merged_into_id``), in one transaction, audited. Accounts that both hold an
 identity of the same provider are not merged: the player must unlink one first.
 
-Other domains move what they hold for a user (wallets, entitlements, ...) in ``MERGE_STEPS``.
+Other domains move what they hold for a user (wallets, entitlements, UGC items, ...) in
+``MERGE_STEPS``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from player_platform.identity.linking import ProviderIdentity, find_identity
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, User
 from player_platform.identity.sessions import ensure_active, revoke_all
 from player_platform.security.tokens import hash_token
+from player_platform.ugc import privacy as ugc
 from player_platform.wallet import service as wallet
 
 # Each step moves one domain's holdings: step(session, source_id=..., target_id=..., now=...).
 MergeStep = Callable[..., None]
-MERGE_STEPS: tuple[MergeStep, ...] = (wallet.move_holdings,)
+MERGE_STEPS: tuple[MergeStep, ...] = (wallet.move_holdings, ugc.move_items)
 
 
 def owner_of_refresh_token(session: Session, refresh_token: str, *, now: datetime) -> uuid.UUID:

@@ -54,6 +54,18 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+PUBLIC = text("status = 'published' AND visibility = 'public'")
+
+
+def _public_index(sort: str, column: str) -> tuple[Index, Index]:
+    """Partial indexes over what GET /v1/ugc lists, in one sort order, with and without type."""
+    where = {"postgresql_where": PUBLIC, "sqlite_where": PUBLIC}
+    return (
+        Index(f"ix_ugc_public_{sort}", column, "id", **where),
+        Index(f"ix_ugc_public_type_{sort}", "type", column, "id", **where),
+    )
+
+
 class UgcItem(Timestamps, Base):
     __tablename__ = "ugc"
     __table_args__ = (
@@ -69,6 +81,11 @@ class UgcItem(Timestamps, Base):
         # Public listings (newest first per type) and the moderation queue / re-drive scans.
         Index("ix_ugc_listing", "status", "visibility", "type", "published_at"),
         Index("ix_ugc_status_updated_at", "status", "updated_at"),
+        # GET /v1/ugc: published public items by each sort, across types and per type.
+        *_public_index("recent", "published_at"),
+        *_public_index("top", "rating_score"),
+        *_public_index("downloads", "download_count"),
+        Index("ix_ugc_tags", "tags", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -105,8 +122,18 @@ class UgcItem(Timestamps, Base):
     claimed_until: Mapped[datetime | None]
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    # The "top" order: a Bayesian average in thousandths (player_platform/ugc/ratings.py),
+    # moved in the same UPDATE as rating_sum and rating_count.
+    rating_score: Mapped[int] = mapped_column(default=0)
     download_count: Mapped[int] = mapped_column(BigInteger, default=0)
     report_count: Mapped[int] = mapped_column(default=0)  # open reports
+    # Two-person rule (PP_UGC_TWO_PERSON_REMOVAL): the first moderator's proposal to remove,
+    # which another moderator confirms.
+    removal_proposed_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    removal_proposed_at: Mapped[datetime | None]
+    removal_proposal_notes: Mapped[str | None] = mapped_column(Text)
 
 
 class UgcTransition(Base):

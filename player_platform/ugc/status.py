@@ -141,6 +141,6 @@ def _refuse(session: Session, *, ugc_id: uuid.UUID, action: str) -> None:
     raise InvalidState(
         f"cannot {action} an item that is {status}",
         code="invalid_transition",
-        status=status,
+        item_status=status,
         action=action,
     )

@@ -1,0 +1,161 @@
+"""UGC listing reads/s over 100,000 published items, through the API under granian.
+
+    .venv/bin/python bench/ugc_listing.py --seconds 10 --redis redis://127.0.0.1:6379/15
+
+Creates a scratch PostgreSQL database (pp_bench_ugc), bulk-inserts 100,000 published items
+(six types, random tags, downloads and ratings) with SQL, serves `wsgi:app` with granian on
+loopback and drives GET /v1/ugc with bench/leaderboards.py's keep-alive HTTP/1.1 client:
+first pages (served through the Redis hot lists, rows read back from PostgreSQL), a second page
+(keyset query), a tag filter and a text search. One table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shlex
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from leaderboards import SECRET, SERVERS, drive, get  # noqa: E402
+
+from player_platform.__main__ import migrate  # noqa: E402
+from player_platform.config import Settings  # noqa: E402
+from player_platform.db import Database, utcnow  # noqa: E402
+from player_platform.identity.models import User  # noqa: E402
+from player_platform.ugc.items import rating_score  # noqa: E402
+from player_platform.ugc.models import TYPES, UgcItem  # noqa: E402
+
+DATABASE = "pp_bench_ugc"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+ITEMS = 100_000
+CREATORS = 2_000
+TAGS = [f"tag{n}" for n in range(50)]
+
+
+def seed(url: str) -> None:
+    db = Database.from_url(url)
+    now = utcnow()
+    creators = [{"id": uuid.uuid4(), "display_name": f"creator{i}"} for i in range(CREATORS)]
+    rows = []
+    for i in range(ITEMS):
+        count = random.randrange(50)
+        total = sum(random.randint(1, 5) for _ in range(count))
+        item_id = uuid.uuid4()
+        at = now - timedelta(seconds=i * 7)
+        rows.append({
+            "id": item_id, "creator_id": random.choice(creators)["id"], "type": TYPES[i % 6],
+            "name": f"Item {i} {random.choice(['castle', 'forest', 'arena', 'tower'])}",
+            "description": "A thing players made", "tags": random.sample(TAGS, 3),
+            "visibility": "public", "status": "published", "virus_status": "clean",
+            "findings": [], "filename": "file.zip", "content_type": "application/zip",
+            "size": 1000, "sha256": "0" * 64, "object_key": f"ugc/map/{item_id}/file.zip",
+            "published_at": at, "created_at": at, "updated_at": at,
+            "download_count": random.randrange(10_000), "rating_sum": total,
+            "rating_count": count, "rating_score": rating_score(total, count) if count else 0,
+            "report_count": 0,
+        })  # fmt: skip
+    with db.unit_of_work() as session:
+        session.execute(insert(User), creators)
+        for start in range(0, ITEMS, 10_000):
+            session.execute(insert(UgcItem), rows[start : start + 10_000])
+    with db.bind.begin() as conn:
+        conn.execute(sa.text("ANALYZE ugc"))
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--server-log", default="/tmp/pp_bench_ugc_server.log")
+    args = parser.parse_args()
+
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    migrate(Settings(database_url=url))
+    started = time.perf_counter()
+    seed(url)
+    print(f"seeded {ITEMS:,} published items in {time.perf_counter() - started:.1f} s")
+    redis.Redis.from_url(args.redis).flushdb()
+
+    env = {
+        **os.environ,
+        "PP_ENV": "development",
+        "PP_DATABASE_URL": url,
+        "PP_REDIS_URL": args.redis,
+        "PP_SECRET_KEY": SECRET,
+        "PP_JOBS_INLINE": "false",
+        "PP_RATE_LIMIT_READ_IP": "100000000",
+    }
+    command = SERVERS["granian"].format(
+        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
+    )
+    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
+    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        second = urllib.request.urlopen(f"http://127.0.0.1:{args.port}/v1/ugc?limit=20").read()
+        cursor = json.loads(second)["next_cursor"]
+        scenarios = {
+            "recent, page 1 (hot list)": lambda: get("/v1/ugc?limit=20"),
+            "top, page 1 (hot list)": lambda: get("/v1/ugc?sort=top&limit=20"),
+            "downloads, type (hot list)": lambda: get(
+                f"/v1/ugc?sort=downloads&type={random.choice(TYPES)}&limit=20"
+            ),
+            "recent, page 2 (keyset)": lambda: get(f"/v1/ugc?limit=20&cursor={cursor}"),
+            "tag filter": lambda: get(f"/v1/ugc?tag={random.choice(TAGS)}&limit=20"),
+            "text search q=": lambda: get("/v1/ugc?q=tower&limit=20"),
+        }
+        rows = []
+        for name, make in scenarios.items():
+            asyncio.run(drive(args.port, make, 1, args.connections))  # warm up
+            rows.append(
+                (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
+            )
+    finally:
+        server.terminate()
+        server.wait()
+        log.close()
+    redis.Redis.from_url(args.redis).flushdb()
+
+    print(
+        f"\ngranian, {args.workers} workers x {args.threads} threads, {args.connections} "
+        f"connections, {args.seconds:g} s per scenario, {ITEMS:,} published items, 20 per page"
+    )
+    print(f"| {'scenario':<28} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|")
+    for name, rate, p50, p99, errors in rows:
+        print(f"| {name:<28} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |")
+    print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
+
+
+if __name__ == "__main__":
+    main()

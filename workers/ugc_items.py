@@ -1,0 +1,28 @@
+"""UGC jobs of players' and moderators' actions: delete files of deleted items, tell owners.
+Both are idempotent: deleting a missing object is not an error, a repeated notice is harmless."""
+
+from __future__ import annotations
+
+import logging
+
+from player_platform import platform
+
+log = logging.getLogger(__name__)
+
+
+def delete_objects(keys: list[str]) -> int:
+    """Delete the objects of items deleted by their owner or by an erasure (after commit)."""
+    storage = platform.current().storage
+    for key in keys:
+        storage.delete(key)
+    log.info("ugc objects deleted", extra={"count": len(keys)})
+    return len(keys)
+
+
+def notify_owner(user_id: str, ugc_id: str, event: str, reason: str) -> None:
+    """A moderation outcome for the item's creator (approved, rejected, removed, restored,
+    flagged, appeal_upheld). Logged until the inbox (messaging issue) delivers it."""
+    log.info(
+        "ugc owner notified",
+        extra={"user": user_id, "ugc": ugc_id, "event": event, "reason": reason},
+    )
