@@ -53,8 +53,10 @@ class Breaker:
         except (ConnectionError, TimeoutError) as error:
             self._trip(error)
             raise
-        if self._failing:
-            self._close()
+        except Exception:
+            self._close()  # an error reply (NOSCRIPT after a restart, say) is still an answer
+            raise
+        self._close()
         return result
 
     def _admit(self) -> None:
@@ -73,6 +75,8 @@ class Breaker:
             log.warning("redis unreachable: failing fast", extra={"error": repr(error)})
 
     def _close(self) -> None:
+        if not self._failing:
+            return
         with self._lock:
             was_failing, self._failing, self._open_until = self._failing, False, 0.0
         if was_failing:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import redis as redis_lib
 import requests
 from rq import SimpleWorker
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from player_platform.db import utcnow
 from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.leaderboards.models import LeaderboardEntry, Season
 from player_platform.leaderboards.reads import board_of
+from player_platform.outage import Breaker, CircuitOpen
 from player_platform.platform import Platform, bind_current
 from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Wallet
@@ -122,7 +124,7 @@ class Load:
 def _world(platform: Platform, http) -> tuple[str, list[dict]]:
     """A season open now, and THREADS players with GEMS gems each."""
     seed_catalog(platform)
-    admin = bearer(staff_tokens(http, platform, role="admin")["access_token"])
+    admin = bearer(staff_tokens(platform, role="admin")["access_token"])
     season_id = f"s-{uuid.uuid4().hex[:12]}"
     now = utcnow()
     created = http.post(
@@ -173,6 +175,18 @@ def _board_in_redis(platform: Platform, season_id: str) -> list[tuple[uuid.UUID,
         season = session.scalar(select(Season).where(Season.season_id == season_id))
     found = index.top(board_of(season), offset=0, limit=1000)
     return None if found is None else [(p.user_id, p.score) for p in found[0]]
+
+
+def _until_redis_answers(platform: Platform) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            platform.redis.ping()
+            return
+        except redis_lib.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _repair_and_rebuild(platform: Platform) -> None:
@@ -247,6 +261,7 @@ def test_redis_down_under_load_is_no_500_and_the_index_catches_up(
         )
         failed_open = _metric(live_server, "pp_redis_degraded_total", feature="rate_limit")
         private_redis.start()
+        _until_redis_answers(live_platform)  # the breaker lets a probe through after its cooldown
         load.run_for(20)
 
     statuses = Counter((a.kind, a.status) for a in load.answers)
@@ -268,7 +283,8 @@ def test_redis_down_under_load_is_no_500_and_the_index_catches_up(
     best = {players[n]["id"]: max(s) for n, s in _acknowledged_scores(load.answers).items()}
     assert {u: s for u, s in in_postgresql if u in best} == best
     # ... the index that missed them is stale until the periodic repair drops it ...
-    assert _board_in_redis(live_platform, season_id) != in_postgresql
+    stale = _board_in_redis(live_platform, season_id)
+    assert stale is not None and stale != in_postgresql
     _repair_and_rebuild(live_platform)
     assert _board_in_redis(live_platform, season_id) == _board_in_postgresql(
         live_platform, season_id
@@ -338,3 +354,24 @@ def test_postgresql_down_under_load_is_503_with_retry_after_and_recovers(
             acknowledged = sum(1 for a in asked if a.status == 200)
             assert acknowledged <= GEMS - balance <= len(asked)
     platform.db.dispose()
+
+
+def test_an_error_reply_closes_the_breaker_it_is_an_answer():
+    """A probe answered with an error (NOSCRIPT from a restarted Redis) means Redis is back:
+    the next command goes through instead of failing fast for another cooldown."""
+    breaker = Breaker(cooldown=0.05)
+
+    def fail(error: Exception):
+        def command():
+            raise error
+
+        return command
+
+    with pytest.raises(redis_lib.ConnectionError):
+        breaker.call(fail(redis_lib.ConnectionError("refused")))
+    with pytest.raises(CircuitOpen):
+        breaker.call(lambda: "not sent")
+    time.sleep(0.06)
+    with pytest.raises(redis_lib.ResponseError):
+        breaker.call(fail(redis_lib.ResponseError("NOSCRIPT No matching script")))
+    assert breaker.call(lambda: "sent") == "sent"

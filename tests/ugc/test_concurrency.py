@@ -9,7 +9,6 @@ import uuid
 import requests
 from sqlalchemy import func, select
 
-from player_platform.app import create_app
 from player_platform.ugc.models import UgcItem, UgcRating, UgcTransition
 from tests.support import bearer, staff_tokens
 from tests.ugc.factories import make_item, make_user
@@ -96,8 +95,7 @@ def test_concurrent_reports_flag_the_item_exactly_once(live_server, live_platfor
 
 
 def test_concurrent_decisions_on_one_item_one_wins(live_server, live_platform):
-    client = create_app(platform=live_platform).test_client()
-    moderators = [bearer(staff_tokens(client, live_platform)["access_token"]) for _ in range(4)]
+    moderators = [bearer(staff_tokens(live_platform)["access_token"]) for _ in range(4)]
     with live_platform.db.unit_of_work() as session:
         item = make_item(session, owner_id=make_user(session), status="pending_review")
     url = f"{live_server}/v1/moderation/ugc/{item}/decision"

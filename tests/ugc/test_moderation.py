@@ -25,7 +25,7 @@ def player(client) -> dict:
 
 
 def moderator(client, platform) -> dict:
-    tokens = staff_tokens(client, platform, role="moderator")
+    tokens = staff_tokens(platform, role="moderator")
     return {"headers": bearer(tokens["access_token"]), "id": uuid.UUID(tokens["user"]["id"])}
 
 
