@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Signed file URLs (UGC uploads on local disk) must name the port the service listens on.
+run: export PP_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(PY) -m player_platform init
 	@if [ -n "$$PP_REDIS_URL" ] && [ "$$PP_JOBS_INLINE" != "true" ]; then \
