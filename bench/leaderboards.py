@@ -124,7 +124,7 @@ def seed(url: str) -> tuple[list[str], list[str]]:
     client.flushdb()
     with db.unit_of_work() as session:
         lifecycle.rebuild_index(
-            session, LeaderboardIndex(client, Jobs(client, inline=True)), season_id=season_id
+            session, LeaderboardIndex(client, Jobs(client, inline=True), db), season_id=season_id
         )
     db.dispose()
     return tokens, [str(u["id"]) for u in users]
