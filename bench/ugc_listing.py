@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shlex
-import subprocess
 import sys
 import time
 import urllib.request
@@ -32,7 +30,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from leaderboards import SECRET, SERVERS, drive, get  # noqa: E402
+from leaderboards import drive, get, running_server  # noqa: E402
 
 from player_platform.__main__ import migrate  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
@@ -101,27 +99,7 @@ def main() -> None:
     print(f"seeded {ITEMS:,} published items in {time.perf_counter() - started:.1f} s")
     redis.Redis.from_url(args.redis).flushdb()
 
-    env = {
-        **os.environ,
-        "PP_ENV": "development",
-        "PP_DATABASE_URL": url,
-        "PP_REDIS_URL": args.redis,
-        "PP_SECRET_KEY": SECRET,
-        "PP_JOBS_INLINE": "false",
-        "PP_RATE_LIMIT_READ_IP": "100000000",
-    }
-    command = SERVERS["granian"].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
-    )
-    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
-    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(args, "granian", database_url=url, redis_url=args.redis):
         second = urllib.request.urlopen(f"http://127.0.0.1:{args.port}/v1/ugc?limit=20").read()
         cursor = json.loads(second)["next_cursor"]
         scenarios = {
@@ -140,10 +118,6 @@ def main() -> None:
             rows.append(
                 (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
             )
-    finally:
-        server.terminate()
-        server.wait()
-        log.close()
     redis.Redis.from_url(args.redis).flushdb()
 
     print(
