@@ -215,6 +215,17 @@ def profile(directory: str | None, name: str, pid: int, seconds: float):
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def fresh_database(name: str) -> str:
+    """Create database ``name`` anew (dropping what a previous run left), migrated; its URL."""
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    migrate(Settings(database_url=url))
+    return url
+
+
 @contextmanager
 def running_server(
     args: argparse.Namespace, server: str, *, database_url: str, redis_url: str, **env: str
@@ -265,12 +276,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(database_url=url))
+    url = fresh_database(DATABASE)
     started = time.perf_counter()
     tokens, user_ids = seed(url)
     print(f"seeded {PLAYERS:,} players in {time.perf_counter() - started:.1f} s")

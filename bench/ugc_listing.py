@@ -30,17 +30,14 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from leaderboards import drive, get, running_server  # noqa: E402
+from leaderboards import drive, fresh_database, get, running_server  # noqa: E402
 
-from player_platform.__main__ import migrate  # noqa: E402
-from player_platform.config import Settings  # noqa: E402
 from player_platform.db import Database, utcnow  # noqa: E402
 from player_platform.identity.models import User  # noqa: E402
 from player_platform.ugc.items import rating_score  # noqa: E402
 from player_platform.ugc.models import TYPES, UgcItem  # noqa: E402
 
 DATABASE = "pp_bench_ugc"
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ITEMS = 100_000
 CREATORS = 2_000
 TAGS = [f"tag{n}" for n in range(50)]
@@ -88,12 +85,7 @@ def main() -> None:
     parser.add_argument("--server-log", default="/tmp/pp_bench_ugc_server.log")
     args = parser.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(database_url=url))
+    url = fresh_database(DATABASE)
     started = time.perf_counter()
     seed(url)
     print(f"seeded {ITEMS:,} published items in {time.perf_counter() - started:.1f} s")
