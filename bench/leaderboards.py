@@ -25,6 +25,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,7 +126,7 @@ def seed(url: str) -> tuple[list[str], list[str]]:
     client.flushdb()
     with db.unit_of_work() as session:
         lifecycle.rebuild_index(
-            session, LeaderboardIndex(client, Jobs(client, inline=True)), season_id=season_id
+            session, LeaderboardIndex(client, Jobs(client, inline=True), db), season_id=season_id
         )
     db.dispose()
     return tokens, [str(u["id"]) for u in users]
@@ -213,6 +215,51 @@ def profile(directory: str | None, name: str, pid: int, seconds: float):
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def fresh_database(name: str) -> str:
+    """Create database ``name`` anew (dropping what a previous run left), migrated; its URL."""
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    migrate(Settings(database_url=url))
+    return url
+
+
+@contextmanager
+def running_server(
+    args: argparse.Namespace, server: str, *, database_url: str, redis_url: str, **env: str
+) -> Iterator[subprocess.Popen]:
+    """``server`` (a key of SERVERS) on ``args.port`` with ``args.workers`` x ``args.threads``,
+    answering /healthz; its output goes to ``args.server_log``; stopped on leaving."""
+    env = {
+        **os.environ,
+        "PP_ENV": "development",
+        "PP_DATABASE_URL": database_url,
+        "PP_REDIS_URL": redis_url,
+        "PP_SECRET_KEY": SECRET,
+        "PP_JOBS_INLINE": "false",
+        "PP_RATE_LIMIT_READ_IP": "100000000",
+        **env,
+    }
+    command = SERVERS[server].format(
+        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
+    )
+    with open(args.server_log, "wb") as log:  # the access log, out of the way
+        process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield process
+        finally:
+            process.terminate()
+            process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=sorted(SERVERS), default="gunicorn")
@@ -229,38 +276,18 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(database_url=url))
+    url = fresh_database(DATABASE)
     started = time.perf_counter()
     tokens, user_ids = seed(url)
     print(f"seeded {PLAYERS:,} players in {time.perf_counter() - started:.1f} s")
 
-    env = {
-        **os.environ,
-        "PP_ENV": "development",
-        "PP_DATABASE_URL": url,
-        "PP_REDIS_URL": REDIS_URL,
-        "PP_SECRET_KEY": SECRET,
-        "PP_JOBS_INLINE": "false",
-        "PP_RATE_LIMIT_WRITE_USER": "10000000",
-        "PP_RATE_LIMIT_READ_IP": "100000000",
-    }
-    command = SERVERS[args.server].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
-    )
-    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
-    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(
+        args,
+        args.server,
+        database_url=url,
+        redis_url=REDIS_URL,
+        PP_RATE_LIMIT_WRITE_USER="10000000",
+    ) as server:
         scenarios = {
             "submit score": lambda: post(
                 f"/v1/leaderboards/{SEASON}/scores",
@@ -281,10 +308,6 @@ def main() -> None:
             )
             if spy is not None:
                 spy.wait()
-    finally:
-        server.terminate()
-        server.wait()
-        log.close()
     zadd = redis_benchmark("zadd bench:z __rand_int__ m:__rand_int__", 200_000, args.connections)
     zrank = redis_benchmark("zrevrank bench:z m:__rand_int__", 200_000, args.connections)
     redis.Redis.from_url(REDIS_URL).flushdb()

@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shlex
-import subprocess
 import sys
 import time
 import urllib.request
@@ -32,17 +30,14 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from leaderboards import SECRET, SERVERS, drive, get  # noqa: E402
+from leaderboards import drive, fresh_database, get, running_server  # noqa: E402
 
-from player_platform.__main__ import migrate  # noqa: E402
-from player_platform.config import Settings  # noqa: E402
 from player_platform.db import Database, utcnow  # noqa: E402
 from player_platform.identity.models import User  # noqa: E402
 from player_platform.ugc.items import rating_score  # noqa: E402
 from player_platform.ugc.models import TYPES, UgcItem  # noqa: E402
 
 DATABASE = "pp_bench_ugc"
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ITEMS = 100_000
 CREATORS = 2_000
 TAGS = [f"tag{n}" for n in range(50)]
@@ -90,38 +85,13 @@ def main() -> None:
     parser.add_argument("--server-log", default="/tmp/pp_bench_ugc_server.log")
     args = parser.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(database_url=url))
+    url = fresh_database(DATABASE)
     started = time.perf_counter()
     seed(url)
     print(f"seeded {ITEMS:,} published items in {time.perf_counter() - started:.1f} s")
     redis.Redis.from_url(args.redis).flushdb()
 
-    env = {
-        **os.environ,
-        "PP_ENV": "development",
-        "PP_DATABASE_URL": url,
-        "PP_REDIS_URL": args.redis,
-        "PP_SECRET_KEY": SECRET,
-        "PP_JOBS_INLINE": "false",
-        "PP_RATE_LIMIT_READ_IP": "100000000",
-    }
-    command = SERVERS["granian"].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
-    )
-    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
-    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(args, "granian", database_url=url, redis_url=args.redis):
         second = urllib.request.urlopen(f"http://127.0.0.1:{args.port}/v1/ugc?limit=20").read()
         cursor = json.loads(second)["next_cursor"]
         scenarios = {
@@ -140,10 +110,6 @@ def main() -> None:
             rows.append(
                 (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
             )
-    finally:
-        server.terminate()
-        server.wait()
-        log.close()
     redis.Redis.from_url(args.redis).flushdb()
 
     print(

@@ -15,8 +15,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from blueprints.body import ApiBlueprint
 from player_platform.db import database_unreachable
 from player_platform.errors import DomainError, RateLimited
+from player_platform.outage import Throttle
 
 log = logging.getLogger(__name__)
+DATABASE_DOWN = Throttle()  # 503s answered because PostgreSQL was unreachable
 
 HTTP_CODES = {
     400: "bad_request",
@@ -131,10 +133,16 @@ def database_problem(error: SQLAlchemyError) -> Response:
     here: the pool reconnects (pre-ping) once it answers again."""
     if not database_unreachable(error):
         return unexpected_problem(error)
-    log.warning(
-        "database unreachable",
-        extra={"path": request.path, "error": repr(getattr(error, "orig", error))},
-    )
+    count = DATABASE_DOWN.note("database")
+    if count is not None:  # once a minute while it is down, not once per request
+        log.warning(
+            "database unreachable",
+            extra={
+                "path": request.path,
+                "error": repr(getattr(error, "orig", error)),
+                "count": count,
+            },
+        )
     return problem(
         503,
         code="database_unavailable",

@@ -1,10 +1,17 @@
 """Domain errors: each carries an HTTP status and a stable machine code.
 
 Services raise these; the HTTP edge turns them into problem+json (RFC 9457). Extra keyword
-arguments become extra members of the problem document (e.g. ``until`` on a ban).
+arguments become extra members of the problem document (e.g. ``until`` on a ban); one named
+like a member the document already has is refused when the error is built (it would replace the
+problem's own ``status`` or ``code``, or fail the reply with a 500).
 """
 
 from __future__ import annotations
+
+# The problem document's own members (RFC 9457; ``code`` is an argument of its own) and
+# ``headers``, which the HTTP edge passes beside the extras. ``errors`` is not reserved: it is
+# how a service names the fields at fault, as the edge does for a request that fails validation.
+RESERVED_EXTRAS = frozenset({"type", "title", "status", "detail", "instance", "headers"})
 
 
 class DomainError(Exception):
@@ -15,6 +22,12 @@ class DomainError(Exception):
     def __init__(
         self, detail: str, *, code: str | None = None, persist: bool = False, **extra: object
     ) -> None:
+        clashes = sorted(RESERVED_EXTRAS & extra.keys())
+        if clashes:
+            raise TypeError(
+                f"{type(self).__name__} extra member(s) {', '.join(clashes)} would replace the"
+                " problem document's own; name them after what they are (e.g. item_status)"
+            )
         super().__init__(detail)
         self.detail = detail
         if code is not None:

@@ -5,7 +5,8 @@ PostgreSQL is the source of truth and Redis holds what can be rebuilt (DESIGN.md
 fails because Redis does. Each caller decides what it does without Redis (a rate limit lets the
 request through, a leaderboard read goes to PostgreSQL, ...) and calls ``degraded(feature)``:
 counted for /metrics (``pp_redis_degraded_total``) and logged once a minute per feature, not
-once per request.
+once per request (``Throttle``, which also keeps the HTTP edge's "database unreachable" to one
+line a minute while PostgreSQL is down).
 
 The breaker keeps requests from waiting on Redis while it is down: a command that fails to reach
 it (refused, reset, timed out) opens the circuit for ``COOLDOWN_SECONDS``, during which every
@@ -112,32 +113,35 @@ def guarded_client(url: str, **options: Any) -> GuardedRedis:
     return client
 
 
-class Degradations:
-    """How often each feature was served without Redis, and when that was last logged."""
+class Throttle:
+    """Counts what keeps happening during an outage, by kind, and says when to log it: the
+    first time, then once a minute per kind, not once per request."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self._logged: dict[str, float] = {}
 
-    def note(self, feature: str, error: Exception) -> None:
+    def note(self, kind: str) -> int | None:
+        """Count one more ``kind``; its count so far when a log line is due, else None."""
         now = time.monotonic()
         with self._lock:
-            self.counts[feature] += 1
-            last = self._logged.get(feature)
-            due = last is None or now - last >= LOG_EVERY_SECONDS
-            if due:
-                self._logged[feature] = now
-        if due:
-            log.warning(
-                "served without redis",
-                extra={"feature": feature, "error": repr(error), "count": self.counts[feature]},
-            )
+            self.counts[kind] += 1
+            last = self._logged.get(kind)
+            if last is not None and now - last < LOG_EVERY_SECONDS:
+                return None
+            self._logged[kind] = now
+            return self.counts[kind]
 
 
-DEGRADATIONS = Degradations()
+DEGRADATIONS = Throttle()  # by feature served without Redis
 
 
 def degraded(feature: str, error: Exception) -> None:
     """``feature`` went on without Redis: count it, log it (once a minute per feature)."""
-    DEGRADATIONS.note(feature, error)
+    count = DEGRADATIONS.note(feature)
+    if count is not None:
+        log.warning(
+            "served without redis",
+            extra={"feature": feature, "error": repr(error), "count": count},
+        )

@@ -75,7 +75,7 @@ class Platform:
     def leaderboards(self) -> LeaderboardIndex:
         """The leaderboard index of this process: its Lua scripts registered and its season
         cache kept once, shared by the API and the jobs."""
-        return LeaderboardIndex(self.redis, self.jobs)
+        return LeaderboardIndex(self.redis, self.jobs, self.db)
 
     # Outbound clients, built on first use (each keeps a pooled HTTP session).
     @cached_property

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
+from blueprints.problems import DATABASE_DOWN
 from player_platform.app import create_app
 from player_platform.db import Database
+from player_platform.outage import Throttle
 from player_platform.platform import Platform
 from tests.support import bearer, signed_up
 
@@ -114,6 +117,26 @@ def test_an_unreachable_database_is_a_503_problem_without_internals(settings, tm
     assert "Traceback" not in text and "psycopg" not in text and "127.0.0.1" not in text
     assert body["detail"]
     assert response.headers["X-Request-ID"]
+
+
+def test_an_unreachable_database_is_logged_once_a_minute_not_per_request(settings, caplog):
+    broken_db = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    client = create_app(platform=Platform.from_settings(settings, db=broken_db)).test_client()
+    before = DATABASE_DOWN.counts["database"]
+    caplog.set_level(logging.WARNING, logger="blueprints.problems")
+    body = {"email": "a@example.com", "password": "x"}
+    statuses = [client.post("/v1/auth/login", json=body).status_code for _ in range(4)]
+    assert statuses == [503] * 4
+    assert DATABASE_DOWN.counts["database"] - before == 4
+    logged = [r for r in caplog.records if r.getMessage() == "database unreachable"]
+    assert len(logged) <= 1  # none when another test logged it within the minute
+
+
+def test_the_outage_throttle_logs_each_kind_first_then_once_a_minute():
+    throttle = Throttle()
+    assert [throttle.note("database") for _ in range(3)] == [1, None, None]
+    assert throttle.note("leaderboard_index") == 1
+    assert throttle.counts == {"database": 3, "leaderboard_index": 1}
 
 
 @pytest.mark.parametrize("path", ["/v1/me", "/v1/me/sessions", "/v1/admin/audit-logs"])

@@ -17,23 +17,24 @@ import pytest
 import redis as redis_lib
 import requests
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from player_platform.__main__ import migrate
 from player_platform.app import create_app
 from player_platform.db import utcnow
-from player_platform.leaderboards.index import LeaderboardIndex
-from player_platform.leaderboards.models import LeaderboardEntry, Season
-from player_platform.leaderboards.reads import board_of
+from player_platform.leaderboards import lifecycle
+from player_platform.leaderboards.models import Season
 from player_platform.outage import Breaker, CircuitOpen
 from player_platform.platform import Platform, bind_current
 from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Wallet
+from tests import factories
 from tests.commerce.conftest import seed_catalog
 from tests.conftest import make_settings, unavailable
 from tests.fakes import serve
+from tests.leaderboards.conftest import board_in_postgresql, board_in_redis
 from tests.private_servers import PrivatePostgres, PrivateRedis
-from tests.support import PASSWORD, bearer, login, register, staff_tokens
+from tests.support import PASSWORD, bearer, login, register, signed_up, staff_tokens
 
 THREADS = 4
 GEMS = 10_000
@@ -157,26 +158,6 @@ def _acknowledged_scores(answers: list[Answer]) -> dict[int, list[int]]:
     return scores
 
 
-def _board_in_postgresql(platform: Platform, season_id: str) -> list[tuple[uuid.UUID, int]]:
-    E = LeaderboardEntry
-    with platform.db.unit_of_work() as session:
-        season = session.scalar(select(Season).where(Season.season_id == season_id))
-        rows = session.execute(
-            select(E.user_id, E.score)
-            .where(E.season_id == season.id, E.removed_at.is_(None))
-            .order_by(E.score.desc(), E.reached_at, E.user_id)
-        ).all()
-    return [(r.user_id, r.score) for r in rows]
-
-
-def _board_in_redis(platform: Platform, season_id: str) -> list[tuple[uuid.UUID, int]] | None:
-    index = LeaderboardIndex(platform.redis, platform.jobs)
-    with platform.db.unit_of_work() as session:
-        season = session.scalar(select(Season).where(Season.season_id == season_id))
-    found = index.top(board_of(season), offset=0, limit=1000)
-    return None if found is None else [(p.user_id, p.score) for p in found[0]]
-
-
 def _until_redis_answers(platform: Platform) -> None:
     deadline = time.monotonic() + 10
     while True:
@@ -279,16 +260,45 @@ def test_redis_down_under_load_is_no_500_and_the_index_catches_up(
     assert len(fail_open_logs) == 1
 
     # Every acknowledged score is in PostgreSQL...
-    in_postgresql = _board_in_postgresql(live_platform, season_id)
+    in_postgresql = board_in_postgresql(live_platform, season_id)
     best = {players[n]["id"]: max(s) for n, s in _acknowledged_scores(load.answers).items()}
     assert {u: s for u, s in in_postgresql if u in best} == best
     # ... the index that missed them is stale until the periodic repair drops it ...
-    stale = _board_in_redis(live_platform, season_id)
+    stale = board_in_redis(live_platform, season_id)
     assert stale is not None and stale != in_postgresql
     _repair_and_rebuild(live_platform)
-    assert _board_in_redis(live_platform, season_id) == _board_in_postgresql(
-        live_platform, season_id
-    )
+    assert board_in_redis(live_platform, season_id) == board_in_postgresql(live_platform, season_id)
+
+
+def test_a_season_closed_while_redis_is_down_has_its_index_dropped_once_redis_is_back(
+    platform, client, admin_user, private_redis
+):
+    with platform.db.unit_of_work() as session:
+        season = factories.season(session, platform, admin=admin_user, reset_rule="clear")
+        season_id, season_key = season.id, season.season_id
+    ada = bearer(signed_up(platform, display_name="Ada")["access_token"])
+    response = client.post(f"/v1/leaderboards/{season_key}/scores", json={"score": 5}, headers=ada)
+    assert response.status_code == 200
+    assert len(board_in_redis(platform, season_key)) == 1
+
+    private_redis.stop(keep_data=True)
+    with platform.db.unit_of_work() as session:
+        session.execute(update(Season).where(Season.id == season_id).values(end_date=utcnow()))
+    with platform.db.unit_of_work() as session:
+        assert lifecycle.close_season(
+            session, platform.leaderboards, season_id=season_id, now=utcnow()
+        )
+    with platform.db.unit_of_work() as session:
+        assert session.get(Season, season_id).index_stale_at is not None
+        assert board_in_postgresql(platform, season_key) == []
+
+    private_redis.start()
+    _until_redis_answers(platform)
+    assert len(board_in_redis(platform, season_key)) == 1  # the index still shows the old board
+    _repair_and_rebuild(platform)
+    assert board_in_redis(platform, season_key) == []
+    with platform.db.unit_of_work() as session:
+        assert session.get(Season, season_id).index_stale_at is None
 
 
 # PostgreSQL --------------------------------------------------------------------------------
@@ -339,12 +349,12 @@ def test_postgresql_down_under_load_is_503_with_retry_after_and_recovers(
     # Every acknowledged score is in PostgreSQL and, once stale indexes are rebuilt (a write
     # may have committed unanswered as PostgreSQL stopped), on the index.
     _repair_and_rebuild(platform)
-    in_postgresql = dict(_board_in_postgresql(platform, season_id))
+    in_postgresql = dict(board_in_postgresql(platform, season_id))
     for n, scores in _acknowledged_scores(load.answers).items():
         submitted = {a.score for a in load.answers if a.kind == "submit" and a.player == n}
         stored = in_postgresql[players[n]["id"]]
         assert stored >= max(scores) and stored in submitted
-    assert _board_in_redis(platform, season_id) == _board_in_postgresql(platform, season_id)
+    assert board_in_redis(platform, season_id) == board_in_postgresql(platform, season_id)
     # Balances add up: every acknowledged spend taken once, none taken without being asked.
     with platform.db.unit_of_work() as session:
         for n, player in enumerate(players):

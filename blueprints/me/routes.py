@@ -19,8 +19,9 @@ from blueprints.me.schemas import (
     TwitchLinkSchema,
 )
 from player_platform.db import utcnow
-from player_platform.identity import linking, merge, mfa, privacy, providers, service, sessions
+from player_platform.identity import linking, merge, mfa, providers, service, sessions
 from player_platform.identity.linking import ProviderIdentity
+from player_platform.usecases import accounts
 
 
 @bp.route("")
@@ -56,7 +57,7 @@ class Me(MethodView):
         """Erase this account (GDPR): anonymised, identities, personal data and UGC removed"""
         p = platform()
         with p.db.unit_of_work() as session:
-            privacy.erase(
+            accounts.erase(
                 session, jobs=p.jobs, user=current_actor().user, origin=origin(), now=utcnow()
             )
         return {"status": "deleted"}
@@ -288,7 +289,7 @@ class MeMerge(MethodView):
                 source_id = merge.owner_of_refresh_token(session, proof["refresh_token"], now=now)
             else:
                 source_id = merge.owner_of_identity(session, found)
-            user = merge.merge_accounts(
+            user = accounts.merge_accounts(
                 session, target=current_actor().user, source_id=source_id, origin=origin(), now=now
             )
             return service.profile(user)
@@ -301,4 +302,4 @@ class MeExport(MethodView):
     def get(self):
         """Everything stored about you (GDPR access); secrets are never included"""
         with platform().db.unit_of_work() as session:
-            return privacy.export(session, user=current_actor().user, now=utcnow())
+            return accounts.export(session, user=current_actor().user, now=utcnow())

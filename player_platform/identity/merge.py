@@ -5,14 +5,13 @@ other account's identities move to the caller, its sessions end, and it is retir
 ``merged``, ``merged_into_id``), in one transaction, audited. Accounts that both hold an
 identity of the same provider are not merged: the player must unlink one first.
 
-Other domains move what they hold for a user (wallets, entitlements, UGC items, ...) in
-``MERGE_STEPS``.
+What other domains hold for the account (wallets, entitlements, UGC items, ...) moves in the
+use case that calls this, player_platform/usecases/accounts.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,12 +23,6 @@ from player_platform.identity.linking import ProviderIdentity, find_identity
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, User
 from player_platform.identity.sessions import ensure_active, revoke_all
 from player_platform.security.tokens import hash_token
-from player_platform.ugc import privacy as ugc
-from player_platform.wallet import service as wallet
-
-# Each step moves one domain's holdings: step(session, source_id=..., target_id=..., now=...).
-MergeStep = Callable[..., None]
-MERGE_STEPS: tuple[MergeStep, ...] = (wallet.move_holdings, ugc.move_items)
 
 
 def owner_of_refresh_token(session: Session, refresh_token: str, *, now: datetime) -> uuid.UUID:
@@ -62,7 +55,8 @@ def merge_accounts(
     origin: Origin,
     now: datetime,
 ) -> User:
-    """Fold account ``source_id`` into ``target``; returns ``target`` with every identity."""
+    """Fold account ``source_id``'s identities into ``target`` and retire it; returns ``target``
+    with every identity (the use case moves what other domains hold)."""
     if source_id == target.id:
         raise Conflict("That proof is for this same account.", code="merge_same_account")
     # Lock both users in a fixed order so two merges of one pair cannot deadlock.
@@ -96,8 +90,6 @@ def merge_accounts(
                 details={"from_user_id": str(source_id)},
             )
         )
-    for step in MERGE_STEPS:
-        step(session, source_id=source_id, target_id=target.id, now=now)
     revoke_all(session, user_id=source_id, now=now)
     old = {"status": source.status}
     source.status, source.merged_into_id, source.updated_at = "merged", target.id, now

@@ -3,13 +3,12 @@
 The export never holds secrets: no password hash, TOTP seed, provider tokens or refresh-token
 hashes. Erasure anonymises the account, removes its identities and personal data, ends its
 sessions and keeps the audit trail (the legitimate-interest record of what happened).
-Other domains add their part of the export in ``EXPORT_SECTIONS`` and what erasure does to
-their data in ``ERASE_STEPS``.
+This is the account's own part: other domains' parts join it in the use case,
+player_platform/usecases/accounts.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,22 +19,12 @@ from player_platform.audit.models import AuditLog
 from player_platform.audit.service import Origin, record
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, User
 from player_platform.identity.sessions import revoke_all
-from player_platform.jobs import Jobs
-from player_platform.ugc import privacy as ugc
 
 ERASED_NAME = "Deleted player"
 
-# name -> section(session, user) returning JSON-ready data.
-ExportSection = Callable[[Session, User], Any]
-EXPORT_SECTIONS: dict[str, ExportSection] = {"ugc": ugc.export_section}
-# Each step erases one domain's data: step(session, jobs=..., user_id=..., now=...); jobs carry
-# what must happen after the commit (deleting files from object storage).
-EraseStep = Callable[..., None]
-ERASE_STEPS: tuple[EraseStep, ...] = (ugc.erase_content,)
-
 
 def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    return {
         "exported_at": now,
         "user": {
             "id": str(user.id),
@@ -97,15 +86,10 @@ def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
             )
         ],
     }
-    for name, section in EXPORT_SECTIONS.items():
-        data[name] = section(session, user)
-    return data
 
 
-def erase(session: Session, *, jobs: Jobs, user: User, origin: Origin, now: datetime) -> None:
+def erase(session: Session, *, user: User, origin: Origin, now: datetime) -> None:
     """Anonymise the account: it can never sign in again and holds no personal data."""
-    for step in ERASE_STEPS:
-        step(session, jobs=jobs, user_id=user.id, now=now)
     revoke_all(session, user_id=user.id, now=now)
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     session.execute(delete(Identity).where(Identity.user_id == user.id))

@@ -198,7 +198,9 @@ class GroupCommit:
             )
         except RedisError as error:  # committed all the same: rank from PostgreSQL
             degraded("leaderboard_index", error)
-            self._mark_stale({p.season.id for p in written}, batch[0].now)
+            lifecycle.mark_index_stale_apart(
+                self.db, season_ids={p.season.id for p in written}, now=batch[0].now
+            )
             ranks = [None] * len(written)
         except Exception:  # committed all the same: rank from PostgreSQL, rebuild the index
             log.exception("leaderboard index update failed after commit")
@@ -207,18 +209,6 @@ class GroupCommit:
             pending.rank = rank
         for pending in batch:
             pending.done.set()
-
-    def _mark_stale(self, season_ids: set[uuid.UUID], now: datetime) -> None:
-        """The index missed these committed writes: say so in PostgreSQL (its own small unit
-        of work) so it is rebuilt once Redis is back. Should PostgreSQL fail too, just now,
-        the scores are stored all the same and only the index stays behind: log it."""
-        try:
-            with self.db.unit_of_work() as session:
-                lifecycle.mark_index_stale(session, season_ids=season_ids, now=now)
-        except Exception:
-            log.exception(
-                "could not mark leaderboard indexes stale", extra={"seasons": len(season_ids)}
-            )
 
 
 def _rounds(batch: list[Pending]) -> list[list[Pending]]:

@@ -42,7 +42,7 @@ from redis import Redis, RedisError
 from redis.exceptions import NoScriptError
 from sqlalchemy.orm import Session
 
-from player_platform.db import after_commit
+from player_platform.db import Database, after_commit
 from player_platform.jobs import Jobs
 from player_platform.leaderboards.seasons import SeasonCache
 from player_platform.outage import degraded
@@ -83,6 +83,20 @@ if not stale then
 end
 if member == '' or redis.call('EXISTS', KEYS[3]) == 0 then return false end
 return redis.call('ZRANK', KEYS[2], member)
+"""
+
+# KEYS: hash, zset, ready. ARGV: user, member. -> the 0-based rank ``member`` will have once
+# applied (the user's present member not counted), false when the index is not ready
+RANK_OF = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local rank = redis.call('ZLEXCOUNT', KEYS[2], '-', '(' .. ARGV[2])
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local old = string.sub(cur, string.find(cur, '|', 1, true) + 1)
+  local old_rank = old ~= '' and redis.call('ZRANK', KEYS[2], old)
+  if old_rank and old_rank < rank then rank = rank - 1 end
+end
+return rank
 """
 
 # The names (info) of ranked members: their user id is the member's last 16 bytes.
@@ -214,19 +228,29 @@ class Change:
 
 
 class LeaderboardIndex:
-    def __init__(self, redis: Redis, jobs: Jobs) -> None:
+    def __init__(self, redis: Redis, jobs: Jobs, db: Database) -> None:
         self.redis = redis
         self.jobs = jobs
+        self.db = db  # where a write the index missed is recorded (lifecycle.mark_index_stale)
         self.seasons = SeasonCache()  # per app, so tests (one app each) never share copies
         self._apply = redis.register_script(APPLY)
         self._range = redis.register_script(RANGE)
         self._around = redis.register_script(AROUND)
         self._members = redis.register_script(MEMBERS)
+        self._rank_of = redis.register_script(RANK_OF)
 
     def apply(self, board: Board, change: Change) -> int | None:
         """Record ``change`` unless a newer one is there; the entry's 1-based rank after it,
         None when the index is not ready (or the entry is off the board)."""
         rank = self._apply(keys=self._keys(board), args=self._args(board, change))
+        return None if rank is None else rank + 1
+
+    def rank_of(self, board: Board, change: Change) -> int | None:
+        """The 1-based rank ``change`` will give once applied, without applying it (a write
+        applied after its commit answers with this); None when the index is not ready or Redis
+        is unreachable."""
+        args = self._args(board, change)
+        rank = self._read(self._rank_of, keys=self._keys(board)[:3], args=[args[0], args[2]])
         return None if rank is None else rank + 1
 
     def apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:

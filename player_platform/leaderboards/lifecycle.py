@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from itertools import groupby
 
+from redis import RedisError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, record
-from player_platform.db import after_commit, insert_for, new_id
+from player_platform.db import Database, after_commit, insert_for, new_id
 from player_platform.identity.models import User
 from player_platform.leaderboards import names  # noqa: F401  (registers its listeners)
 from player_platform.leaderboards.index import REBUILD_BATCH, Change, LeaderboardIndex, encode_info
@@ -29,6 +30,7 @@ from player_platform.leaderboards.models import (
 )
 from player_platform.leaderboards.reads import board_of, ranking
 from player_platform.leaderboards.seasons import season_changed
+from player_platform.outage import degraded
 
 log = logging.getLogger(__name__)
 E = LeaderboardEntry
@@ -94,6 +96,43 @@ def mark_index_stale(session: Session, *, season_ids: Iterable[uuid.UUID], now: 
         session.execute(update(Season).where(Season.id.in_(ids)).values(index_stale_at=now))
 
 
+def mark_index_stale_apart(
+    db: Database, *, season_ids: Collection[uuid.UUID], now: datetime
+) -> None:
+    """``mark_index_stale`` in a unit of work of its own, for an index update that failed after
+    its write committed. Should PostgreSQL fail too, just now, the scores are stored all the
+    same and only the index stays behind: log it."""
+    try:
+        with db.unit_of_work() as session:
+            mark_index_stale(session, season_ids=season_ids, now=now)
+    except Exception:
+        log.exception(
+            "could not mark leaderboard indexes stale", extra={"seasons": len(season_ids)}
+        )
+
+
+def index_after_commit(
+    session: Session,
+    index: LeaderboardIndex,
+    *,
+    season_id: uuid.UUID,
+    now: datetime,
+    write: Callable[[], object],
+) -> None:
+    """Run ``write`` (an update of the season's index) once ``session`` has committed, so a
+    transaction that rolls back leaves nothing in the index that PostgreSQL never had. When
+    Redis does not answer the season's index is marked stale, and repaired once Redis is back."""
+
+    def run() -> None:
+        try:
+            write()
+        except RedisError as error:
+            degraded("leaderboard_index", error)
+            mark_index_stale_apart(index.db, season_ids=[season_id], now=now)
+
+    after_commit(session, run)
+
+
 def repair_stale_indexes(session: Session, index: LeaderboardIndex) -> list[uuid.UUID]:
     """Drop the index of every season marked stale and schedule its rebuild (Redis must be
     reachable: a job runs this). A season marked again meanwhile stays marked for the next run."""
@@ -142,7 +181,13 @@ def close_season(
     if season.reset_rule != "none":
         regions = list(session.scalars(select(E.region).where(E.season_id == season.id).distinct()))
         session.execute(delete(E).where(E.season_id == season.id))
-        after_commit(session, lambda: index.clear(season.id, regions))
+        index_after_commit(
+            session,
+            index,
+            season_id=season.id,
+            now=now,
+            write=lambda: index.clear(season.id, regions),
+        )
     season.closed_at = now
     after_commit(session, season_changed)
     record(

@@ -1,8 +1,9 @@
 """Seasons, score submission and moderation of entries.
 
 PostgreSQL holds every score (one INSERT ... ON CONFLICT DO UPDATE per submission applies the
-season's operator); the Redis index (index.py) is updated right after, with the entry's version
-so that it converges on PostgreSQL whatever order writes arrive in.
+season's operator); the Redis index (index.py) is updated once that commit is done (a rollback
+leaves nothing in it), with the entry's version so that it converges on PostgreSQL whatever
+order writes arrive in.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis import RedisError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,6 @@ from player_platform.leaderboards.batch import GroupCommit, Pending
 from player_platform.leaderboards.index import (
     SCORE_MAX,
     SCORE_MIN,
-    Board,
     Change,
     LeaderboardIndex,
     encode_info,
@@ -36,7 +35,6 @@ from player_platform.leaderboards.models import LeaderboardEntry, Season
 from player_platform.leaderboards.reads import board_of, get_season
 from player_platform.leaderboards.seasons import SeasonRules, season_changed
 from player_platform.leaderboards.upsert import refuse, upsert_statement
-from player_platform.outage import degraded
 from player_platform.pagination import Page, Position
 from player_platform.security.api_keys import ServerCaller
 
@@ -208,9 +206,13 @@ def submit_score(
         row = session.execute(upsert_statement(session, season).values(**pending.values())).first()
         if row is None:
             refuse(session, season, user.id)
+        board = board_of(season, row.region)
         info = encode_info(user.display_name, row.details)
         change = Change(user.id, row.version, row.score, row.reached_at, info)
-        rank = _apply(session, index, season.id, board_of(season, row.region), change, now)
+        rank = index.rank_of(board, change)
+        lifecycle.index_after_commit(
+            session, index, season_id=season.id, now=now, write=lambda: index.apply(board, change)
+        )
     if rank is None:
         rank = reads.rank_in_database(
             session,
@@ -369,22 +371,7 @@ def _changed(
         entry.score if on_board else None,
         entry.reached_at if on_board else None,
     )
-    _apply(session, index, season.id, board_of(season, entry.region), change, now)
-
-
-def _apply(
-    session: Session,
-    index: LeaderboardIndex,
-    season_id: uuid.UUID,
-    board: Board,
-    change: Change,
-    now: datetime,
-) -> int | None:
-    """``index.apply`` inside the unit of work; without Redis the write still commits, and the
-    season's index is marked stale in the same transaction (None: rank it in PostgreSQL)."""
-    try:
-        return index.apply(board, change)
-    except RedisError as error:
-        degraded("leaderboard_index", error)
-        lifecycle.mark_index_stale(session, season_ids=[season_id], now=now)
-        return None
+    board = board_of(season, entry.region)
+    lifecycle.index_after_commit(
+        session, index, season_id=season.id, now=now, write=lambda: index.apply(board, change)
+    )

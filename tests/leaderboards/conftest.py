@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from sqlalchemy import select
 
 from blueprints.leaderboards.schemas import SeasonSchema
+from player_platform.leaderboards.models import LeaderboardEntry, Season
+from player_platform.leaderboards.reads import board_of
+from player_platform.platform import Platform
 from tests import factories
 from tests.support import bearer, signed_up
 
@@ -46,3 +52,24 @@ def top(client, season: dict, **query) -> list[tuple[int, str, int]]:
     response = client.get(f"/v1/leaderboards/{season['season_id']}", query_string=query)
     assert response.status_code == 200, response.get_json()
     return [(i["rank"], i["display_name"], i["score"]) for i in response.get_json()["items"]]
+
+
+def board_in_postgresql(platform: Platform, season_id: str) -> list[tuple[uuid.UUID, int]]:
+    """A descending season's board as PostgreSQL holds it: (user, score), best first."""
+    E = LeaderboardEntry
+    with platform.db.unit_of_work() as session:
+        season = session.scalar(select(Season).where(Season.season_id == season_id))
+        rows = session.execute(
+            select(E.user_id, E.score)
+            .where(E.season_id == season.id, E.removed_at.is_(None))
+            .order_by(E.score.desc(), E.reached_at, E.user_id)
+        ).all()
+    return [(r.user_id, r.score) for r in rows]
+
+
+def board_in_redis(platform: Platform, season_id: str) -> list[tuple[uuid.UUID, int]] | None:
+    """The same board as the Redis index holds it; None when the index is not ready."""
+    with platform.db.unit_of_work() as session:
+        season = session.scalar(select(Season).where(Season.season_id == season_id))
+    found = platform.leaderboards.top(board_of(season), offset=0, limit=1000)
+    return None if found is None else [(p.user_id, p.score) for p in found[0]]

@@ -83,8 +83,8 @@ def test_metadata_comes_from_the_index_after_a_submission(client, new_season, ne
     ]
 
 
-def test_the_batched_index_update_survives_a_redis_that_lost_its_scripts(redis):
-    index = LeaderboardIndex(redis, Jobs(redis, inline=True))
+def test_the_batched_index_update_survives_a_redis_that_lost_its_scripts(redis, db):
+    index = LeaderboardIndex(redis, Jobs(redis, inline=True), db)
     board = Board(uuid.uuid4(), "", True)
     redis.set(board.ready, 1)
     ada, bob = uuid.uuid4(), uuid.uuid4()
