@@ -30,12 +30,14 @@ class DeclareUpload(MethodView):
 class CompleteUpload(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, UgcItemSchema)
-    @bp.alt_response(409, description="upload_missing, size_mismatch, invalid_transition")
+    @bp.alt_response(
+        409, description="upload_missing, upload_incomplete, size_mismatch, invalid_transition"
+    )
     def post(self, ugc_id):
         """The upload is done: checked (HEAD, size) and handed to the virus scanner"""
         p = platform()
         with p.db.unit_of_work() as session:
             return uploads.complete(
-                session, storage=p.storage, jobs=p.jobs, owner_id=current_player().id,
-                ugc_id=ugc_id, origin=origin(), now=utcnow(),
+                session, storage=p.storage, jobs=p.jobs, policy=p.ugc_policy,
+                owner_id=current_player().id, ugc_id=ugc_id, origin=origin(), now=utcnow(),
             )  # fmt: skip
