@@ -24,7 +24,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.me import bp as me_bp
     from blueprints.moderation import bp as moderation_bp
     from blueprints.ugc import bp as ugc_bp
-    from blueprints.ugc.items import bp as ugc_items_bp
     from blueprints.wallet import bp as wallet_bp
 
     settings = settings or (platform.settings if platform else Settings.from_env())
@@ -79,7 +78,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(leaderboards_bp)
     api.register_blueprint(leaderboard_moderation_bp)
     api.register_blueprint(ugc_bp)
-    api.register_blueprint(ugc_items_bp)
     api.register_blueprint(moderation_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)

@@ -53,6 +53,8 @@ class Settings:
     rate_limit_write_user: int = 600
     rate_limit_read_ip: int = 6000
     jobs_inline: bool | None = None
+    # A running job whose worker has not heartbeated for this long counts as dead (re-driven).
+    job_heartbeat_silence_seconds: int = 300
     smtp_url: str | None = None
     clamav_url: str | None = None
     # User-generated content (player_platform/ugc/policy.py reads these).

@@ -37,15 +37,22 @@ QUEUES = (
 )
 RETRY_INTERVALS = [10, 60, 300]
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-# A running job's worker heartbeats it every few seconds; silence this long means it died.
-HEARTBEAT_SILENCE_SECONDS = 300
+DEFAULT_TIMEOUT_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
 class Jobs:
-    def __init__(self, redis: Redis, *, inline: bool) -> None:
+    def __init__(self, redis: Redis, *, inline: bool, heartbeat_silence_seconds: int = 300) -> None:
         self.redis = redis
         self.inline = inline
+        # A running job's worker heartbeats it every ``heartbeat_seconds``; silence this long
+        # means the worker died (PP_JOB_HEARTBEAT_SILENCE_SECONDS).
+        self.heartbeat_silence_seconds = heartbeat_silence_seconds
+
+    @property
+    def heartbeat_seconds(self) -> int:
+        """How often a worker heartbeats its running job: well within the silence allowed."""
+        return max(1, min(30, self.heartbeat_silence_seconds // 3))
 
     def queue(self, name: str) -> Queue:
         if name not in QUEUES:
@@ -53,7 +60,12 @@ class Jobs:
         return Queue(name, connection=self.redis)
 
     def enqueue(
-        self, queue: str, func: str, *args: Any, job_id: str | None = None, timeout: int = 300
+        self,
+        queue: str,
+        func: str,
+        *args: Any,
+        job_id: str | None = None,
+        timeout: int = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if self.inline:
             self._run_inline(func, args)
@@ -69,15 +81,21 @@ class Jobs:
         )
 
     def enqueue_after_commit(
-        self, session: Session, queue: str, func: str, *args: Any, job_id: str | None = None
+        self,
+        session: Session,
+        queue: str,
+        func: str,
+        *args: Any,
+        job_id: str | None = None,
+        timeout: int = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        after_commit(session, lambda: self._enqueue_committed(queue, func, args, job_id))
+        after_commit(session, lambda: self._enqueue_committed(queue, func, args, job_id, timeout))
 
     def _enqueue_committed(
-        self, queue: str, func: str, args: tuple[Any, ...], job_id: str | None
+        self, queue: str, func: str, args: tuple[Any, ...], job_id: str | None, timeout: int
     ) -> None:
         try:
-            self.enqueue(queue, func, *args, job_id=job_id)
+            self.enqueue(queue, func, *args, job_id=job_id, timeout=timeout)
         except RedisError as error:
             degraded("job_enqueue", error)
             log.warning(
@@ -99,7 +117,7 @@ class Jobs:
         if status != JobStatus.STARTED or beat is None:
             return False
         beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
-        return now - beat < timedelta(seconds=HEARTBEAT_SILENCE_SECONDS)
+        return now - beat < timedelta(seconds=self.heartbeat_silence_seconds)
 
     @staticmethod
     def _run_inline(func: str, args: tuple[Any, ...]) -> None:

@@ -58,7 +58,11 @@ class Platform:
                 s3_endpoint_url=settings.s3_endpoint_url,
                 s3_region=settings.s3_region,
             ),
-            jobs=Jobs(redis, inline=settings.run_jobs_inline),
+            jobs=Jobs(
+                redis,
+                inline=settings.run_jobs_inline,
+                heartbeat_silence_seconds=settings.job_heartbeat_silence_seconds,
+            ),
             tokens=TokenSigner(
                 secret=settings.secret_key,
                 issuer=settings.jwt_issuer,

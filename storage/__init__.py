@@ -82,8 +82,11 @@ class Storage(Protocol):
         """A URL for one part of a multipart upload, bound to its length (S3 only)."""
         ...
 
-    def finish_multipart(self, key: str, *, upload_id: str) -> None:
-        """Join the uploaded parts into the object; NotFound when the upload is unknown."""
+    def finish_multipart(self, key: str, *, upload_id: str, part_sizes: list[int]) -> None:
+        """Join the uploaded parts (``part_sizes``: the expected length of each, in order) into
+        the object. InvalidState ``upload_missing`` when the upload is unknown or has no part,
+        ``upload_incomplete`` when a part is missing or of another length (the upload stays
+        open: the client sends the part again and completes again)."""
         ...
 
     def abort_multipart(self, key: str, *, upload_id: str) -> None: ...

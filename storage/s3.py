@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from player_platform.errors import NotFound
+from player_platform.errors import InvalidState, NotFound
 from storage import (
     ObjectInfo,
     PresignedRequest,
@@ -28,6 +28,8 @@ CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
 )
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+# What S3 answers CompleteMultipartUpload when the parts are not the ones listed.
+INCOMPLETE_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"}
 
 
 def make_client(
@@ -49,7 +51,7 @@ def make_client(
 
 
 def _is_missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in MISSING_CODES
+    return _code(error) in MISSING_CODES
 
 
 class S3Storage:
@@ -165,29 +167,43 @@ class S3Storage:
         headers = {"Content-Length": str(content_length)}
         return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
 
-    def finish_multipart(self, key: str, *, upload_id: str) -> None:
-        parts = []
-        try:
-            pages = self.client.get_paginator("list_parts").paginate(
-                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
-            )
-            for page in pages:
-                parts += [
-                    {"PartNumber": p["PartNumber"], "ETag": p["ETag"]}
-                    for p in page.get("Parts", [])
-                ]
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
-                raise NotFound("No such multipart upload.", code="upload_not_found") from None
-            raise
+    def finish_multipart(self, key: str, *, upload_id: str, part_sizes: list[int]) -> None:
+        parts = self._uploaded_parts(key, upload_id=upload_id)
         if not parts:
-            raise NotFound("No part has been uploaded.", code="object_not_found")
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self._key(key),
-            UploadId=upload_id,
-            MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
+            raise InvalidState("No part has been uploaded yet.", code="upload_missing")
+        sizes = {p["PartNumber"]: p["Size"] for p in parts}
+        expected = dict(enumerate(part_sizes, start=1))
+        if sizes != expected:
+            raise _incomplete(
+                missing=sorted(expected.keys() - sizes.keys()),
+                wrong=sorted(n for n in sizes if expected.get(n) != sizes[n]),
+            )
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+                },
+            )
+        except ClientError as error:  # a part replaced or the upload gone meanwhile
+            if _code(error) in INCOMPLETE_CODES:
+                raise _incomplete(missing=[], wrong=[]) from None
+            raise
+
+    def _uploaded_parts(self, key: str, *, upload_id: str) -> list[dict[str, Any]]:
+        """The parts uploaded so far, by part number; [] when the upload is unknown."""
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
         )
+        try:
+            parts = [part for page in pages for part in page.get("Parts", [])]
+        except ClientError as error:
+            if _code(error) == "NoSuchUpload":
+                return []
+            raise
+        return sorted(parts, key=lambda p: p["PartNumber"])
 
     def abort_multipart(self, key: str, *, upload_id: str) -> None:
         try:
@@ -195,7 +211,7 @@ class S3Storage:
                 Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+            if _code(error) != "NoSuchUpload":
                 raise
 
     def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
@@ -222,3 +238,17 @@ class S3Storage:
             options["CreateBucketConfiguration"] = {"LocationConstraint": region}
         with contextlib.suppress(self.client.exceptions.BucketAlreadyOwnedByYou):
             self.client.create_bucket(Bucket=self.bucket, **options)
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _incomplete(*, missing: list[int], wrong: list[int]) -> InvalidState:
+    return InvalidState(
+        "Some parts of the upload are missing or not of their declared length: upload them "
+        "again to their URLs and complete again.",
+        code="upload_incomplete",
+        missing_parts=missing,
+        wrong_parts=wrong,
+    )

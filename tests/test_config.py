@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,14 @@ def test_cheap_password_hashing_is_for_tests_only():
     with pytest.raises(ConfigError, match="PP_PASSWORD_HASH_COST must be one of standard"):
         Settings.from_env({"PP_PASSWORD_HASH_COST": "free"})
     assert Settings.from_env(PRODUCTION).password_hash_cost == "standard"
+
+
+def test_the_readme_documents_every_setting():
+    """Each Settings field is read from PP_<NAME>; a user finds it in README.md."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [
+        f"PP_{f.name.upper()}"
+        for f in dataclasses.fields(Settings)
+        if f"`PP_{f.name.upper()}`" not in readme
+    ]
+    assert missing == []

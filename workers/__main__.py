@@ -33,7 +33,11 @@ def main() -> None:
     # BLPOP waits up to the worker's TTL (minutes): no read timeout on the worker's connection.
     connection = connect_redis(platform.settings.redis_url, read_timeout=None)
     queues = Jobs(connection, inline=False)
-    worker = Worker([queues.queue(name) for name in args.queues], connection=connection)
+    worker = Worker(
+        [queues.queue(name) for name in args.queues],
+        connection=connection,
+        job_monitoring_interval=platform.jobs.heartbeat_seconds,
+    )
     try:
         worker.work(burst=args.burst, with_scheduler=True)
     finally:

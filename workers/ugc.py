@@ -9,6 +9,7 @@ import uuid
 from player_platform import platform
 from player_platform.db import utcnow
 from player_platform.ugc import scanning, uploads
+from player_platform.ugc.listing import HotLists
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def scan_content(ugc_id: str) -> str:
     with p.db.unit_of_work() as session:
         item = scanning.finish(
             session, ticket=ticket, report=report, storage=p.storage, jobs=p.jobs,
-            policy=p.ugc_policy, now=utcnow(),
+            hot=HotLists(p.redis), policy=p.ugc_policy, now=utcnow(),
         )  # fmt: skip
     outcome = item.status if item is not None else "decided meanwhile"
     log.info("ugc scanned", extra={"ugc": ugc_id, "outcome": outcome, "virus": report.virus_status})

@@ -1,6 +1,6 @@
 from marshmallow import RAISE, Schema, fields, validate
 
-from blueprints.ugc.item_schemas import AppealSchema, ReportSchema, UgcItemSchema
+from blueprints.ugc.schemas import AppealSchema, ReportSchema, UgcItemSchema
 from player_platform.ugc.models import TYPES
 from player_platform.ugc.moderation import ACTIONS
 from player_platform.ugc.queue import KINDS
@@ -22,7 +22,6 @@ class ModeratedItemSchema(UgcItemSchema):
     """An item with what moderators see besides: open reports, claim, removal proposal."""
 
     previous_status = fields.String(allow_none=True)
-    findings = fields.List(fields.Dict(), required=True)
     report_count = fields.Integer(required=True)
     claimed_by = fields.UUID(allow_none=True)
     claimed_until = fields.DateTime(allow_none=True)

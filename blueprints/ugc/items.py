@@ -1,12 +1,11 @@
 """Players and UGC items: list, read, edit, delete, download, rate, report, appeal.
-
-(Uploads, POST /v1/ugc and /complete, live in blueprints/ugc/routes.py.)"""
+(Uploads, POST /v1/ugc and /complete, are in uploads.py.)"""
 
 from flask.views import MethodView
 
-from blueprints.body import ApiBlueprint
 from blueprints.http import BEARER_AUTH, current_player, optional_player, origin, platform
-from blueprints.ugc.item_schemas import (
+from blueprints.ugc import NOT_FOUND, bp, hot_lists
+from blueprints.ugc.schemas import (
     AppealCreateSchema,
     AppealSchema,
     DownloadSchema,
@@ -20,18 +19,6 @@ from blueprints.ugc.item_schemas import (
 )
 from player_platform.db import utcnow
 from player_platform.ugc import items, listing, reports
-
-bp = ApiBlueprint(
-    "ugc_items",
-    __name__,
-    url_prefix="/v1/ugc",
-    description="User-generated content: browse, download, rate, report and appeal",
-)
-NOT_FOUND = "ugc_not_found"
-
-
-def hot_lists() -> listing.HotLists:
-    return listing.HotLists(platform().redis)
 
 
 @bp.route("")

@@ -59,30 +59,27 @@ def claim(session: Session, desk: Desk, *, ugc_id: uuid.UUID, moderator: Moderat
     """Hold the item for ``desk.claim_seconds`` (renewed by its holder); 409 claimed_by_other
     while another moderator's claim runs."""
     until = moderator.now + timedelta(seconds=desk.claim_seconds)
-    claimed = session.execute(
-        update(UgcItem)
-        .where(UgcItem.id == ugc_id, _claimable(moderator))
-        .values(claimed_by=moderator.id, claimed_until=until, updated_at=UgcItem.updated_at)
-        .returning(UgcItem.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    item = _item(session, ugc_id)
-    if claimed is None:
-        _refuse_claimed(item)
-    return item
+    return _set_claim(session, ugc_id, moderator, claimed_by=moderator.id, claimed_until=until)
 
 
 def release(session: Session, *, ugc_id: uuid.UUID, moderator: Moderator) -> UgcItem:
     """Give the claim up (nothing to do when nobody holds it)."""
-    released = session.execute(
+    return _set_claim(session, ugc_id, moderator, claimed_by=None, claimed_until=None)
+
+
+def _set_claim(
+    session: Session, ugc_id: uuid.UUID, moderator: Moderator, **claim: object
+) -> UgcItem:
+    """One conditional UPDATE of the claim columns; 409 while another moderator holds it."""
+    changed = session.execute(
         update(UgcItem)
         .where(UgcItem.id == ugc_id, _claimable(moderator))
-        .values(claimed_by=None, claimed_until=None, updated_at=UgcItem.updated_at)
+        .values(**claim, updated_at=UgcItem.updated_at)
         .returning(UgcItem.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     item = _item(session, ugc_id)
-    if released is None:
+    if changed is None:
         _refuse_claimed(item)
     return item
 

@@ -9,9 +9,10 @@ call runs inside a database transaction:
    clamd unreachable raises ClamavError: the job retries with backoff and the item stays
    ``scanning`` (nothing is published unscanned).
 3. ``finish`` (a unit of work): clean -> ``published`` (types the studio auto-publishes, when
-   ClamAV ran) or ``pending_review``; infected or refused -> ``removed`` with the findings,
-   the file's hash blocklisted, the object deleted (or moved under ``quarantine/``) after the
-   commit, and the owner told why (a ``notification_send`` job).
+   ClamAV ran; the hot lists of its type are dropped after the commit) or ``pending_review``;
+   infected or refused -> ``removed`` with the findings, the file's hash blocklisted, the
+   object deleted (or moved under ``quarantine/``) after the commit, and the owner told why
+   (a ``notification_send`` job).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from player_platform.errors import NotFound
 from player_platform.jobs import Jobs
 from player_platform.ugc.clamav import ClamavTooLarge, Clamd
 from player_platform.ugc.inspection import Finding, inspect
+from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import BlockedHash, UgcItem
 from player_platform.ugc.policy import UgcPolicy
 from player_platform.ugc.status import transition
@@ -173,6 +175,7 @@ def finish(
     report: Report,
     storage: Storage,
     jobs: Jobs,
+    hot: HotLists,
     policy: UgcPolicy,
     now: datetime,
 ) -> UgcItem | None:
@@ -190,6 +193,8 @@ def finish(
                        policy=policy, values=values, now=now)  # fmt: skip
     publish = report.virus_status == "clean" and ticket.type in policy.auto_publish
     reason = None if report.virus_status == "clean" else "not virus-scanned"
+    if publish:
+        after_commit(session, lambda: hot.invalidate(ticket.type))
     return transition(
         session, ugc_id=ticket.ugc_id, action="publish" if publish else "hold", actor_id=None,
         origin=SYSTEM, now=now, reason=reason, values=values,

@@ -27,6 +27,10 @@ from player_platform.ugc.status import transition
 from storage import PresignedRequest, Storage
 
 SCAN_JOB = "workers.ugc.scan_content"
+# A scan may run for 5 minutes plus 1 s per MiB (a 2 GiB video: 39 minutes). It measured
+# 27-65 MB/s here (docs/PERFORMANCE.md); the slack covers a slow store and a production clamd.
+SCAN_TIMEOUT_FLOOR_SECONDS = 300
+SCAN_SECONDS_PER_MIB = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -56,6 +60,11 @@ class Upload:
 
 def scan_job_id(ugc_id: uuid.UUID) -> str:
     return f"scan-{ugc_id}"  # RQ 3 refuses ':' in job ids
+
+
+def scan_timeout(size: int) -> int:
+    """The scan job's timeout for a file of ``size`` bytes."""
+    return SCAN_TIMEOUT_FLOOR_SECONDS + SCAN_SECONDS_PER_MIB * -(-size // 1024**2)
 
 
 def safe_filename(filename: str) -> str:
@@ -164,12 +173,15 @@ def complete(
     *,
     storage: Storage,
     jobs: Jobs,
+    policy: UgcPolicy,
     owner_id: uuid.UUID,
     ugc_id: uuid.UUID,
     origin: Origin,
     now: datetime,
 ) -> UgcItem:
-    """The owner says the upload is done: draft -> uploaded -> scanning, scan after commit."""
+    """The owner says the upload is done: draft -> uploaded -> scanning, scan after commit.
+    A multipart upload is joined first, once every part is there with its length (409
+    ``upload_incomplete`` names the missing ones; the upload stays open for them)."""
     item = session.get(UgcItem, ugc_id)
     if item is None or item.creator_id != owner_id:
         raise NotFound("no such item", code="ugc_not_found")
@@ -177,7 +189,11 @@ def complete(
         raise InvalidState(f"The item is {item.status}, not a draft.", code="invalid_transition")
     _check_blocklist(session, item.sha256)
     if item.multipart_upload_id:
-        storage.finish_multipart(item.object_key, upload_id=item.multipart_upload_id)
+        storage.finish_multipart(
+            item.object_key,
+            upload_id=item.multipart_upload_id,
+            part_sizes=policy.part_sizes(item.size),
+        )
     info = storage.head(item.object_key)
     if info is None:
         raise InvalidState("Nothing has been uploaded yet.", code="upload_missing")
@@ -192,14 +208,15 @@ def complete(
             session, ugc_id=ugc_id, action=action, actor_id=owner_id, origin=origin, now=now,
             values=done,
         )  # fmt: skip
-    enqueue_scan(session, jobs=jobs, ugc_id=ugc_id)
+    enqueue_scan(session, jobs=jobs, ugc_id=ugc_id, size=item.size)
     return item
 
 
-def enqueue_scan(session: Session, *, jobs: Jobs, ugc_id: uuid.UUID) -> None:
+def enqueue_scan(session: Session, *, jobs: Jobs, ugc_id: uuid.UUID, size: int) -> None:
     jobs.enqueue_after_commit(
-        session, "scan_content", SCAN_JOB, str(ugc_id), job_id=scan_job_id(ugc_id)
-    )
+        session, "scan_content", SCAN_JOB, str(ugc_id), job_id=scan_job_id(ugc_id),
+        timeout=scan_timeout(size),
+    )  # fmt: skip
 
 
 def expire_drafts(session: Session, *, storage: Storage, now: datetime, limit: int = 500) -> int:
@@ -229,15 +246,15 @@ def redrive_scans(
 ) -> int:
     """Enqueue again the scan of items left in ``scanning`` (a worker died mid-scan, Redis was
     emptied) whose job is not queued or running; the scan re-checks the status first."""
-    stuck = session.scalars(
-        select(UgcItem.id)
+    stuck = session.execute(
+        select(UgcItem.id, UgcItem.size)
         .where(
             UgcItem.status == "scanning", UgcItem.updated_at < now - timedelta(seconds=stuck_for)
         )
         .order_by(UgcItem.updated_at)
         .limit(limit)
     ).all()
-    waiting = [ugc_id for ugc_id in stuck if not jobs.is_alive(scan_job_id(ugc_id), now=now)]
-    for ugc_id in waiting:
-        enqueue_scan(session, jobs=jobs, ugc_id=ugc_id)
+    waiting = [row for row in stuck if not jobs.is_alive(scan_job_id(row.id), now=now)]
+    for row in waiting:
+        enqueue_scan(session, jobs=jobs, ugc_id=row.id, size=row.size)
     return len(waiting)

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from player_platform.db import utcnow
 from player_platform.platform import bind_current
 from player_platform.ugc.clamav import Clamd
+from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import UgcItem
 from tests.ugc.conftest import EICAR, drain, elf, pixel_bomb, png, sha256, zipped
 
@@ -66,6 +67,18 @@ def test_a_clean_image_is_scanned_and_published(ugc_client, ugc_platform, player
         Bucket=ugc_platform.storage.bucket, Prefix=f"scans/{ugc_id}/clamav/"
     )
     assert reports["KeyCount"] == 1
+
+
+def test_an_item_the_scanner_publishes_is_listed_at_once(ugc_client, ugc_platform, player, redis):
+    """The hot lists live 60 s: the scan's commit drops them rather than wait for that."""
+    assert ugc_client.get("/v1/ugc").get_json()["items"] == []  # builds the (empty) hot lists
+    assert ugc_client.get("/v1/ugc?type=image").get_json()["items"] == []
+    assert redis.exists(HotLists.key(None, "recent"), HotLists.key("image", "recent")) == 2
+    ugc_id = upload(ugc_client, player, png())
+    drain(ugc_platform)
+    assert stored(ugc_platform, ugc_id).status == "published"
+    for path in ("/v1/ugc", "/v1/ugc?type=image"):
+        assert [i["id"] for i in ugc_client.get(path).get_json()["items"]] == [ugc_id]
 
 
 def test_a_clean_mod_waits_for_review(ugc_client, ugc_platform, player):
