@@ -8,8 +8,6 @@ size and hands the item to the scanner (workers/ugc.py).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,10 +22,9 @@ from player_platform.jobs import Jobs
 from player_platform.ugc.models import BlockedHash, UgcItem
 from player_platform.ugc.policy import CONTENT_TYPES, UgcPolicy
 from player_platform.ugc.status import transition
-from storage import PresignedRequest, Storage
+from storage import PresignedRequest, Storage, safe_filename
 
 SCAN_JOB = "workers.ugc.scan_content"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -56,13 +53,6 @@ class Upload:
 
 def scan_job_id(ugc_id: uuid.UUID) -> str:
     return f"scan-{ugc_id}"  # RQ 3 refuses ':' in job ids
-
-
-def safe_filename(filename: str) -> str:
-    """The last path segment, NFC, with anything but letters, digits, '.', '_', '-' as '_'."""
-    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).lstrip(".")[-100:].strip("_")
-    return name or "file"
 
 
 def declare(
