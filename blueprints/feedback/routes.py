@@ -74,7 +74,7 @@ class FeedbackTriageItem(MethodView):
                 }
                 for d in downloads
             ]
-            return {**FeedbackSchema().dump(report), "attachments": attachments}
+            return {**vars(report), "attachments": attachments}
 
     @admin_bp.doc(security=BEARER_AUTH)
     @admin_bp.arguments(FeedbackTriageSchema)

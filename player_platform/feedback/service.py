@@ -91,7 +91,7 @@ def submit(
     limiter.hit(f"feedback:{user_id}", limit=policy.per_hour, now=time.time(), window=3600)
     feedback = Feedback(
         id=uuid.uuid4(), user_id=user_id, category=report.category, message=report.message,
-        context=report.context, status="new", created_at=now, updated_at=now,
+        context=report.context, status="new", created_at=now, updated_at=now, attachments=[],
     )  # fmt: skip
     uploads = []
     for declared in report.attachments:
