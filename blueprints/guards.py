@@ -20,7 +20,7 @@ log = logging.getLogger("player_platform.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-EMAIL_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/register"})
+EMAIL_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/register", "/v1/auth/password/reset-request"})
 SLOW_SECONDS = 0.25  # successful requests slower than this are logged at INFO
 
 

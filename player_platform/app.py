@@ -19,8 +19,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.auth import bp as auth_bp
     from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
+    from blueprints.feedback import admin_bp as feedback_admin_bp
+    from blueprints.feedback import bp as feedback_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
+    from blueprints.mail import bp as mail_bp
     from blueprints.me import bp as me_bp
     from blueprints.moderation import bp as moderation_bp
     from blueprints.ugc import bp as ugc_bp
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(leaderboard_moderation_bp)
     api.register_blueprint(ugc_bp)
     api.register_blueprint(moderation_bp)
+    api.register_blueprint(mail_bp)
+    api.register_blueprint(feedback_bp)
+    api.register_blueprint(feedback_admin_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(docs.bp)

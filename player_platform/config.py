@@ -55,7 +55,15 @@ class Settings:
     jobs_inline: bool | None = None
     # A running job whose worker has not heartbeated for this long counts as dead (re-driven).
     job_heartbeat_silence_seconds: int = 300
+    # Mail (player_platform/mail/): smtp://[user:password@]host:port[?starttls=...] or smtps://
     smtp_url: str | None = None
+    mail_from: str = "Player Platform <no-reply@localhost>"
+    email_verify_hours: int = 24
+    password_reset_minutes: int = 30
+    # Feedback (player_platform/feedback/).
+    feedback_max_attachments: int = 3
+    feedback_attachment_max_bytes: int = 10 * 1024**2
+    rate_limit_feedback_user: int = 20  # reports per hour per player
     clamav_url: str | None = None
     # User-generated content (player_platform/ugc/policy.py reads these).
     ugc_max_bytes: str = "map=512M,mod=512M,image=20M,video=2G,text=1M,bundle=2G"

@@ -62,6 +62,10 @@ class InvalidState(DomainError):
     status, code, title = 409, "invalid_state", "Invalid state"
 
 
+class Gone(DomainError):
+    status, code, title = 410, "gone", "Gone"
+
+
 class PaymentRequired(DomainError):
     status, code, title = 402, "payment_required", "Payment required"
 

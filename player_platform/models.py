@@ -9,6 +9,7 @@ from player_platform.commerce.models import (
     Sku,
 )
 from player_platform.db import Base
+from player_platform.feedback.models import Feedback, FeedbackAttachment
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
 from player_platform.leaderboards.models import (
@@ -17,6 +18,7 @@ from player_platform.leaderboards.models import (
     SeasonReward,
     SeasonStanding,
 )
+from player_platform.mail.models import EmailToken, Mail
 from player_platform.security.models import ApiKey
 from player_platform.ugc.models import (
     BlockedHash,
@@ -36,11 +38,15 @@ __all__ = [
     "AuditLog",
     "Base",
     "BlockedHash",
+    "EmailToken",
     "Entitlement",
+    "Feedback",
+    "FeedbackAttachment",
     "IdempotencyRecord",
     "Identity",
     "LeaderboardEntry",
     "LedgerEntry",
+    "Mail",
     "Order",
     "OrderItem",
     "ProviderCursor",

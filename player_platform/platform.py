@@ -13,6 +13,7 @@ from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
 from player_platform.config import Settings
 from player_platform.db import Database
+from player_platform.feedback.service import FeedbackPolicy
 from player_platform.identity.epic import EpicVerifier
 from player_platform.identity.providers import SteamPolicy
 from player_platform.identity.steam import SteamWebApi
@@ -20,6 +21,8 @@ from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
 from player_platform.leaderboards.index import LeaderboardIndex
+from player_platform.mail.accounts import LinkPolicy, Outbox
+from player_platform.mail.smtp import Mailer, open_mailer
 from player_platform.outage import guarded_client
 from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
@@ -42,6 +45,7 @@ class Platform:
     tokens: TokenSigner
     vault: Vault
     limiter: RateLimiter
+    mailer: Mailer
 
     @classmethod
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
@@ -73,6 +77,8 @@ class Platform:
             ),
             vault=Vault(settings.key_vault_keys),
             limiter=RateLimiter(redis),
+            # Built (and PP_SMTP_URL checked) at start; it connects only to send.
+            mailer=open_mailer(settings.smtp_url, sender=settings.mail_from),
         )
 
     @cached_property
@@ -115,6 +121,14 @@ class Platform:
     @cached_property
     def epic_ownership(self) -> EpicOwnership:
         return EpicOwnership.from_settings(self.settings)
+
+    @cached_property
+    def mail_outbox(self) -> Outbox:
+        return Outbox(self.jobs, self.vault, LinkPolicy.from_settings(self.settings))
+
+    @cached_property
+    def feedback_policy(self) -> FeedbackPolicy:
+        return FeedbackPolicy.from_settings(self.settings)
 
     @cached_property
     def ugc_policy(self) -> UgcPolicy:

@@ -7,6 +7,8 @@ through presigned URLs, so file bytes never pass through an API worker.
 from __future__ import annotations
 
 import base64
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol
@@ -16,6 +18,7 @@ from player_platform.errors import Invalid
 
 MAX_KEY_BYTES = 1024
 MAX_EXPIRES_IN = 7 * 24 * 3600  # the longest a SigV4 presigned URL may live
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,14 @@ def validate_key(key: str) -> str:
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
         raise Invalid("An object key has no control characters.", code="invalid_key")
     return key
+
+
+def safe_filename(filename: str) -> str:
+    """A file name fit for the last segment of a key: the last path segment of ``filename``,
+    NFC, with anything but letters, digits, '.', '_', '-' as '_' (at most 100 characters)."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).lstrip(".")[-100:].strip("_")
+    return name or "file"
 
 
 def validate_expires_in(expires_in: int) -> int:

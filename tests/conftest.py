@@ -32,6 +32,7 @@ from tests.fakes.epic import FakeEpic, epic_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
+from tests.smtp import Mailbox, start_server
 from tests.support import bearer
 
 ADMIN_DATABASE_URL = os.environ.get(
@@ -120,6 +121,24 @@ def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server on loopback (aiosmtpd): its PP_SMTP_URL and what it received."""
+    mailbox = Mailbox()
+    try:
+        controller = start_server(mailbox)
+    except (OSError, RuntimeError) as error:
+        unavailable("the loopback SMTP server", error)
+    yield f"smtp://127.0.0.1:{controller.port}", mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    smtp_server[1].clear()
+    return smtp_server[1]
 
 
 @pytest.fixture(scope="session")

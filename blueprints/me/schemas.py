@@ -25,6 +25,9 @@ class MeSchema(UserSchema):
     status_until = fields.DateTime(allow_none=True)
     region = fields.String(allow_none=True)
     mfa_enabled = fields.Method("_mfa_enabled", required=True)
+    email_verified = fields.Boolean(
+        required=True, metadata={"description": "the sign-in email address was verified"}
+    )
 
     def _mfa_enabled(self, user) -> bool:
         return user.totp_enabled_at is not None

@@ -42,6 +42,10 @@ class User(Timestamps, Base):
     )
 
     @property
+    def email_verified(self) -> bool:
+        return any(i.provider == "email" and i.verified_at for i in self.identities)
+
+    @property
     def is_staff(self) -> bool:
         return bool(STAFF_ROLES.intersection(self.roles))
 
@@ -67,6 +71,8 @@ class Identity(Base):
     credentials: Mapped[str | None] = mapped_column(Text)  # provider tokens, sealed by the vault
     details: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     linked_at: Mapped[datetime] = created_at_column()
+    # Email identities: when the owner followed a verification (or reset) link sent there.
+    verified_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="identities")
 

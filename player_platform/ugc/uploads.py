@@ -8,8 +8,6 @@ size and hands the item to the scanner (workers/ugc.py).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,14 +22,13 @@ from player_platform.jobs import Jobs
 from player_platform.ugc.models import BlockedHash, UgcItem
 from player_platform.ugc.policy import CONTENT_TYPES, UgcPolicy
 from player_platform.ugc.status import transition
-from storage import PresignedRequest, Storage
+from storage import PresignedRequest, Storage, safe_filename
 
 SCAN_JOB = "workers.ugc.scan_content"
 # A scan may run for 5 minutes plus 1 s per MiB (a 2 GiB video: 39 minutes). It measured
 # 27-65 MB/s here (docs/PERFORMANCE.md); the slack covers a slow store and a production clamd.
 SCAN_TIMEOUT_FLOOR_SECONDS = 300
 SCAN_SECONDS_PER_MIB = 1
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -65,13 +62,6 @@ def scan_job_id(ugc_id: uuid.UUID) -> str:
 def scan_timeout(size: int) -> int:
     """The scan job's timeout for a file of ``size`` bytes."""
     return SCAN_TIMEOUT_FLOOR_SECONDS + SCAN_SECONDS_PER_MIB * -(-size // 1024**2)
-
-
-def safe_filename(filename: str) -> str:
-    """The last path segment, NFC, with anything but letters, digits, '.', '_', '-' as '_'."""
-    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).lstrip(".")[-100:].strip("_")
-    return name or "file"
 
 
 def declare(

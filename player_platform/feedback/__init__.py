@@ -1,0 +1,1 @@
+"""Player feedback (bug, abuse, suggestion) with attachments, triaged by moderators."""
