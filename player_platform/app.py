@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.auth import bp as auth_bp
     from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
+    from blueprints.inbox import bp as inbox_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
     from blueprints.me import bp as me_bp
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(admin_bp)
     api.register_blueprint(commerce_bp)
     api.register_blueprint(wallet_bp)
+    api.register_blueprint(inbox_bp)
     api.register_blueprint(leaderboards_bp)
     api.register_blueprint(leaderboard_moderation_bp)
     api.register_blueprint(ugc_bp)

@@ -65,3 +65,7 @@ class RateLimited(DomainError):
 
 class Unavailable(DomainError):
     status, code, title = 503, "unavailable", "Service unavailable"
+
+
+class Gone(DomainError):
+    status, code, title = 410, "gone", "Gone"

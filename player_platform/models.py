@@ -17,6 +17,7 @@ from player_platform.leaderboards.models import (
     SeasonReward,
     SeasonStanding,
 )
+from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
 from player_platform.ugc.models import (
     BlockedHash,
@@ -41,6 +42,8 @@ __all__ = [
     "Identity",
     "LeaderboardEntry",
     "LedgerEntry",
+    "Message",
+    "MessageRecipient",
     "Order",
     "OrderItem",
     "ProviderCursor",

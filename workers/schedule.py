@@ -34,6 +34,7 @@ PERIODIC = (
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),
     Periodic("expire_ugc_drafts", "workers.ugc.expire_drafts", "maintenance", 3600),
     Periodic("redrive_ugc_scans", "workers.ugc.redrive_scans", "maintenance", 300),
+    Periodic("redeliver_messages", "workers.messaging.redeliver_messages", "maintenance", 60),
 )
 
 
