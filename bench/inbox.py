@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shlex
@@ -21,13 +22,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import redis
 import sqlalchemy as sa
-from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -37,8 +35,6 @@ from leaderboards import SECRET, SERVERS, drive, get  # noqa: E402
 from player_platform.__main__ import migrate  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
 from player_platform.db import Database, utcnow  # noqa: E402
-from player_platform.identity.models import RefreshToken, User  # noqa: E402
-from player_platform.messaging.models import Message, MessageRecipient  # noqa: E402
 from player_platform.security.tokens import TokenSigner  # noqa: E402
 
 DATABASE = "pp_bench_inbox"
@@ -48,52 +44,64 @@ READERS = 200
 OWN, BROADCASTS = 40, 10
 
 
-def _message(at, audience="players", attachments=()) -> dict:
-    return {
-        "id": uuid.uuid4(), "kind": "admin", "subject": "News", "body": "Hello " * 20,
-        "data": {}, "attachments": list(attachments), "audience": audience,
-        "include_new_players": True, "created_at": at, "delivered_at": at,
-    }  # fmt: skip
+# Set-based: the players, their messages and state rows are made by PostgreSQL from
+# generate_series in a few statements (row by row from Python this took minutes).
+SEED_SQL = [
+    """INSERT INTO users (id, display_name, roles, status, failed_logins, created_at, updated_at)
+       SELECT gen_random_uuid(), 'p' || n, '["player"]', 'active', 0,
+              now() - interval '9 days', now()
+       FROM generate_series(0, :players - 1) AS n""",
+    # One row per (player, i): the player's ordinal n spreads their message times.
+    """CREATE TEMP TABLE own AS
+       SELECT u.id AS user_id, gen_random_uuid() AS message_id, i,
+              now() - make_interval(mins => n % 500 + i * 13) AS at
+       FROM (SELECT id, substr(display_name, 2)::int AS n FROM users) AS u,
+            generate_series(0, :own - 1) AS i""",
+    """INSERT INTO messages (id, kind, subject, body, data, attachments, audience,
+                             include_new_players, created_at, delivered_at)
+       SELECT message_id, 'admin', 'News', repeat('Hello ', 20), '{}'::jsonb,
+              CASE WHEN i % 10 = 0 THEN CAST(:gift AS jsonb) ELSE '[]' END, 'players', true,
+              at, at
+       FROM own
+       UNION ALL
+       SELECT gen_random_uuid(), 'admin', 'News', repeat('Hello ', 20), '{}', '[]', 'everyone',
+              true, now() - make_interval(hours => b), now() - make_interval(hours => b)
+       FROM generate_series(0, :broadcasts - 1) AS b""",
+    """INSERT INTO message_recipients (user_id, message_id, read_at, created_at)
+       SELECT user_id, message_id, CASE WHEN i % 2 = 1 THEN at END, at FROM own""",
+    # Every player read the three newest broadcasts: those have a state row.
+    """INSERT INTO message_recipients (user_id, message_id, read_at, created_at)
+       SELECT u.id, b.id, now(), now()
+       FROM users AS u,
+            (SELECT id FROM messages WHERE audience = 'everyone'
+             ORDER BY created_at DESC LIMIT 3) AS b""",
+    """INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, mfa, created_at,
+                                   expires_at)
+       SELECT gen_random_uuid(), id, gen_random_uuid(), md5(id::text), false, now(),
+              now() + interval '1 day'
+       FROM users WHERE substr(display_name, 2)::int < :readers
+       RETURNING user_id, family_id""",
+]
 
 
 def seed(url: str) -> list[str]:
     """Players, messages and state rows; access tokens of the readers."""
     db = Database.from_url(url)
-    now = utcnow()
     signer = TokenSigner(secret=SECRET, issuer="player-platform", audience="player-platform",
                          lifetime_seconds=3600, refresh_days=1)  # fmt: skip
-    users = [{"id": uuid.uuid4(), "display_name": f"p{i}", "created_at": now - timedelta(days=9)}
-             for i in range(PLAYERS)]  # fmt: skip
-    gift = [{"type": "currency", "sku_id": "gems", "quantity": 10}]
-    broadcasts = [_message(now - timedelta(hours=i), "everyone") for i in range(BROADCASTS)]
-    messages, states, families, tokens = list(broadcasts), [], [], []
-    for n, user in enumerate(users):
-        for i in range(OWN):
-            at = now - timedelta(minutes=n % 500 + i * 13)
-            message = _message(at, attachments=gift if i % 10 == 0 else ())
-            messages.append(message)
-            states.append({"user_id": user["id"], "message_id": message["id"],
-                           "read_at": at if i % 2 else None})  # fmt: skip
-        for message in broadcasts[:3]:
-            states.append({"user_id": user["id"], "message_id": message["id"], "read_at": now})
-        if n < READERS:
-            family = uuid.uuid4()
-            expires = now + timedelta(days=1)
-            families.append({"user_id": user["id"], "family_id": family,
-                             "token_hash": uuid.uuid4().hex, "expires_at": expires})  # fmt: skip
-            tokens.append(signer.issue(user_id=user["id"], session_id=family, roles=["player"],
-                                       mfa=False, now=now))  # fmt: skip
-    with db.unit_of_work() as session:
-        session.execute(insert(User), users)
-        session.execute(insert(RefreshToken), families)
-        for start in range(0, len(messages), 20_000):
-            session.execute(insert(Message), messages[start : start + 20_000])
-        for start in range(0, len(states), 20_000):
-            session.execute(insert(MessageRecipient), states[start : start + 20_000])
+    gift = json.dumps([{"type": "currency", "sku_id": "gems", "quantity": 10}])
+    params = {"players": PLAYERS, "own": OWN, "broadcasts": BROADCASTS, "readers": READERS,
+              "gift": gift}  # fmt: skip
     with db.bind.begin() as conn:
-        conn.execute(sa.text("ANALYZE"))
+        for statement in SEED_SQL[:-1]:
+            conn.execute(sa.text(statement), params)
+        families = conn.execute(sa.text(SEED_SQL[-1]), params).all()
+    with db.bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
     db.dispose()
-    return tokens
+    now = utcnow()
+    return [signer.issue(user_id=user_id, session_id=family, roles=["player"], mfa=False,
+                         now=now) for user_id, family in families]  # fmt: skip
 
 
 def authed(path: str, token: str) -> bytes:
