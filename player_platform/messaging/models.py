@@ -16,19 +16,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from player_platform.db import Base, JSONType, created_at_column, new_id
 
 AUDIENCES = ("players", "everyone")
+LIVE_BROADCAST = "audience = 'everyone' AND delivered_at IS NOT NULL"
+UNREAD = "read_at IS NULL AND deleted_at IS NULL"
 
 
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("source_key"),
-        # The broadcasts a player's inbox adds to their own rows: few, newest first.
+        # The live broadcasts an inbox adds to the player's own rows: few, newest first.
         Index(
-            "ix_messages_broadcast",
+            "ix_messages_live_broadcast",
             "created_at",
             "id",
-            postgresql_where=text("audience = 'everyone'"),
-            sqlite_where=text("audience = 'everyone'"),
+            postgresql_where=text(LIVE_BROADCAST),
+            sqlite_where=text(LIVE_BROADCAST),
         ),
         Index(
             "ix_messages_undelivered",
@@ -67,6 +69,15 @@ class MessageRecipient(Base):
     first read, claim or delete (broadcasts)."""
 
     __tablename__ = "message_recipients"
+    __table_args__ = (
+        # The unread count reads only the player's unread rows.
+        Index(
+            "ix_message_recipients_unread",
+            "user_id",
+            postgresql_where=text(UNREAD),
+            sqlite_where=text(UNREAD),
+        ),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

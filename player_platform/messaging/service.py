@@ -13,10 +13,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, tuple_, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 
 from player_platform.db import insert_for, new_id
 from player_platform.errors import Conflict, Gone, NotFound
@@ -47,22 +63,73 @@ class InboxPage(Page[InboxMessage]):
     unread_count: int = 0
 
 
-def _inbox(user_id: uuid.UUID, now: datetime) -> Select[Any]:
-    """(message id, read_at, claimed_at) of every message in the player's inbox."""
-    live = and_(M.delivered_at.is_not(None), or_(M.expires_at.is_(None), M.expires_at > now))
-    own = (
-        select(R.message_id.label("id"), R.read_at, R.claimed_at)
-        .join(M, M.id == R.message_id)
-        .where(R.user_id == user_id, R.deleted_at.is_(None), live)
+# The inbox statements are built once, with these parameters: building the union of
+# subqueries per request cost more CPU than PostgreSQL spent answering it.
+USER, NOW = bindparam("user_id", type_=R.user_id.type), bindparam("now", type_=M.created_at.type)
+AFTER = tuple_(
+    bindparam("after_at", type_=M.created_at.type), bindparam("after_id", type_=M.id.type)
+)
+
+
+def _live() -> ColumnElement[bool]:
+    return and_(M.delivered_at.is_not(None), or_(M.expires_at.is_(None), M.expires_at > NOW))
+
+
+def _own() -> Select[Any]:
+    """The player's state rows of live messages, joined to their message."""
+    return (
+        select(M, R.read_at, R.claimed_at)
+        .join(R, R.message_id == M.id)
+        .where(R.user_id == USER, R.deleted_at.is_(None), _live())
     )
-    signed_up = select(User.created_at).where(User.id == user_id).scalar_subquery()
-    untouched = select(M.id, null().label("read_at"), null().label("claimed_at")).where(
-        M.audience == "everyone",
-        live,
+
+
+def _untouched() -> Select[Any]:
+    """Live broadcasts the player may see and has no state row of (all unread)."""
+    signed_up = select(User.created_at).where(User.id == USER).scalar_subquery()
+    never = cast(null(), R.read_at.type)  # typed: the branch is a subquery of a UNION
+    return select(M, never.label("read_at"), never.label("claimed_at")).where(
+        # Inline, not a parameter: a prepared statement's generic plan must still match the
+        # partial index ix_messages_live_broadcast (a bound value made it scan every message).
+        M.audience == literal_column("'everyone'"),
+        _live(),
         or_(M.include_new_players, M.created_at >= signed_up),
-        ~exists().where(R.message_id == M.id, R.user_id == user_id),
+        ~exists().where(R.message_id == M.id, R.user_id == USER),
     )
-    return union_all(own, untouched).subquery("inbox")
+
+
+def _count(query: Select[Any]) -> Any:
+    return query.with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery()
+
+
+# The player's unread state rows plus the untouched broadcasts, counted apart: each count is
+# served by its own partial index (ix_message_recipients_unread, ix_messages_live_broadcast).
+UNREAD_COUNT = select(_count(_own().where(R.read_at.is_(None))) + _count(_untouched()))
+
+
+@cache
+def _page(unread: bool | None, after: bool) -> Select[Any]:
+    """A page of the inbox: each of the two sets read newest first up to ``n`` rows (the
+    player's rows through their primary key, broadcasts through a partial index), the two
+    short lists merged; no union over everything joined back to ``messages`` and sorted."""
+    branches = [_own()]
+    if unread is not None:
+        branches[0] = branches[0].where(R.read_at.is_(None) if unread else R.read_at.is_not(None))
+    if unread is not False:  # untouched broadcasts are unread
+        branches.append(_untouched())
+    if after:
+        branches = [branch.where(tuple_(M.created_at, M.id) < AFTER) for branch in branches]
+    newest, n = [M.created_at.desc(), M.id.desc()], bindparam("n")
+    merged = union_all(
+        *(select(b.order_by(*newest).limit(n).subquery()) for b in branches)
+    ).subquery("inbox")
+    message = aliased(M, merged)
+    return (
+        # The unread count rides on every row (computed once): one round trip less.
+        select(message, merged.c.read_at, merged.c.claimed_at, UNREAD_COUNT.scalar_subquery())
+        .order_by(message.created_at.desc(), message.id.desc())
+        .limit(n)
+    )
 
 
 def list_inbox(
@@ -76,26 +143,17 @@ def list_inbox(
 ) -> InboxPage:
     """The player's messages, newest first (``unread=true``: only unread ones), and how many
     are unread in all."""
-    inbox = _inbox(user_id, now)
-    query = (
-        select(M, inbox.c.read_at, inbox.c.claimed_at)
-        .join(inbox, inbox.c.id == M.id)
-        .order_by(M.created_at.desc(), M.id.desc())
-        .limit(limit + 1)
-    )
-    if unread is not None:
-        query = query.where(inbox.c.read_at.is_(None) if unread else inbox.c.read_at.is_not(None))
+    params: dict[str, Any] = {"user_id": user_id, "now": now, "n": limit + 1}
     if cursor is not None:
         after = Position.decode(cursor)
-        query = query.where(tuple_(M.created_at, M.id) < (after.created_at, after.id))
-    rows = session.execute(query).all()
-    items = [InboxMessage(m, read_at, claimed_at) for m, read_at, claimed_at in rows[:limit]]
+        params |= {"after_at": after.created_at, "after_id": after.id}
+    rows = session.execute(_page(unread, cursor is not None), params).all()
+    items = [InboxMessage(m, read_at, claimed_at) for m, read_at, claimed_at, _ in rows[:limit]]
     more = len(rows) > limit
     next_cursor = Position(items[-1].message.created_at, items[-1].id).encode() if more else None
-    unread_count = session.scalar(
-        select(func.count()).select_from(inbox).where(inbox.c.read_at.is_(None))
-    )
-    return InboxPage(items, next_cursor, unread_count or 0)
+    if rows:
+        return InboxPage(items, next_cursor, rows[0][-1])
+    return InboxPage(items, None, session.execute(UNREAD_COUNT, params).scalar_one())
 
 
 def _lock_state(

@@ -216,6 +216,34 @@ def test_the_inbox_pages_with_cursors(client, admin, platform):
     assert seen == ["all", "m4", "m3", "m2", "m1", "m0"]
 
 
+def test_pages_merge_own_messages_and_broadcasts_in_order_for_each_filter(client, admin, platform):
+    """Broadcasts and the player's own messages interleave; each filter pages in time order
+    across both sets and the count stays whole (the two sets are read apart and merged)."""
+    ada = player(platform)
+    subjects = ["own0", "all1", "own2", "all3", "own4", "all5", "own6"]
+    ids = {}
+    for subject in subjects:
+        to = {"everyone": True} if subject.startswith("all") else {"user_ids": [ada["id"]]}
+        ids[subject] = send(client, admin, platform, subject=subject, **to)["id"]
+    for subject in ("all3", "own4", "own0"):
+        read = client.post(f"/v1/me/inbox/{ids[subject]}/read", headers=ada["headers"])
+        assert read.status_code == 200
+
+    def walk(**query) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            page = inbox(client, ada, limit=2, **query, **({"cursor": cursor} if cursor else {}))
+            assert page["unread_count"] == 4
+            seen += [m["subject"] for m in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                return seen
+
+    newest_first = subjects[::-1]
+    assert walk() == newest_first
+    assert walk(unread="true") == [s for s in newest_first if s not in ("all3", "own4", "own0")]
+    assert walk(unread="false") == ["own4", "all3", "own0"]
+
+
 def test_a_refund_notice_arrives_once_in_the_inbox(client, platform):
     ada = player(platform)
     with platform.db.unit_of_work() as session:
