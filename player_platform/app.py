@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.commerce import bp as commerce_bp
     from blueprints.feedback import admin_bp as feedback_admin_bp
     from blueprints.feedback import bp as feedback_bp
+    from blueprints.inbox import bp as inbox_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
     from blueprints.mail import bp as mail_bp
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(admin_bp)
     api.register_blueprint(commerce_bp)
     api.register_blueprint(wallet_bp)
+    api.register_blueprint(inbox_bp)
     api.register_blueprint(leaderboards_bp)
     api.register_blueprint(leaderboard_moderation_bp)
     api.register_blueprint(ugc_bp)

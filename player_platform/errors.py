@@ -62,10 +62,6 @@ class InvalidState(DomainError):
     status, code, title = 409, "invalid_state", "Invalid state"
 
 
-class Gone(DomainError):
-    status, code, title = 410, "gone", "Gone"
-
-
 class PaymentRequired(DomainError):
     status, code, title = 402, "payment_required", "Payment required"
 
@@ -82,3 +78,7 @@ class RateLimited(DomainError):
 
 class Unavailable(DomainError):
     status, code, title = 503, "unavailable", "Service unavailable"
+
+
+class Gone(DomainError):
+    status, code, title = 410, "gone", "Gone"

@@ -19,6 +19,7 @@ from player_platform.leaderboards.models import (
     SeasonStanding,
 )
 from player_platform.mail.models import EmailToken, Mail
+from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
 from player_platform.ugc.models import (
     BlockedHash,
@@ -47,6 +48,8 @@ __all__ = [
     "LeaderboardEntry",
     "LedgerEntry",
     "Mail",
+    "Message",
+    "MessageRecipient",
     "Order",
     "OrderItem",
     "ProviderCursor",

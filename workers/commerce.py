@@ -1,5 +1,5 @@
 """Commerce jobs: Stripe events, Steam polling, unfinished refunds and checkouts, wallet
-reconciliation, player notifications and the game-key fulfilment hook. Each
+reconciliation and the game-key fulfilment hook. Each
 re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
@@ -63,11 +63,6 @@ def reconcile_wallets() -> int:
             extra={"wallet": str(m.wallet_id), "balance": m.balance, "ledger_sum": m.ledger_sum},
         )
     return len(mismatches)
-
-
-def notify_player(user_id: str, kind: str, order_id: str) -> None:
-    """The notification hook: logged until the inbox (messaging issue) delivers it."""
-    log.info("player notified", extra={"user": user_id, "kind": kind, "order": order_id})
 
 
 def fulfil_game_keys(order_id: str) -> None:

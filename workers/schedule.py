@@ -35,6 +35,7 @@ PERIODIC = (
     Periodic("expire_ugc_drafts", "workers.ugc.expire_drafts", "maintenance", 3600),
     Periodic("redrive_ugc_scans", "workers.ugc.redrive_scans", "maintenance", 300),
     Periodic("redrive_mail", "workers.mail.redrive_mail", "maintenance", 300),
+    Periodic("redeliver_messages", "workers.messaging.redeliver_messages", "maintenance", 60),
 )
 
 

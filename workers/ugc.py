@@ -1,4 +1,4 @@
-"""UGC jobs: scanning an upload, expiring drafts, re-driving stuck scans, telling owners.
+"""UGC jobs: scanning an upload, expiring drafts, re-driving stuck scans.
 Each re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
@@ -49,8 +49,3 @@ def redrive_scans() -> int:
         count = uploads.redrive_scans(session, jobs=p.jobs, now=utcnow())
     log.info("ugc scans re-driven", extra={"count": count})
     return count
-
-
-def notify_owner(user_id: str, ugc_id: str, reason: str) -> None:
-    """The notification hook: logged until the inbox (messaging issue) delivers it."""
-    log.info("ugc owner notified", extra={"user": user_id, "ugc": ugc_id, "reason": reason})

@@ -17,12 +17,3 @@ def delete_objects(keys: list[str]) -> int:
         storage.delete(key)
     log.info("ugc objects deleted", extra={"count": len(keys)})
     return len(keys)
-
-
-def notify_owner(user_id: str, ugc_id: str, event: str, reason: str) -> None:
-    """A moderation outcome for the item's creator (approved, rejected, removed, restored,
-    flagged, appeal_upheld). Logged until the inbox (messaging issue) delivers it."""
-    log.info(
-        "ugc owner notified",
-        extra={"user": user_id, "ugc": ugc_id, "event": event, "reason": reason},
-    )

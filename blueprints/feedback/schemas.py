@@ -37,7 +37,7 @@ class PresignedUploadSchema(Schema):
     expires_at = fields.DateTime(required=True)
 
 
-class AttachmentSchema(Schema):
+class FeedbackAttachmentSchema(Schema):
     id = fields.UUID(required=True)
     filename = fields.String(required=True)
     content_type = fields.String(required=True)
@@ -46,7 +46,7 @@ class AttachmentSchema(Schema):
 
 
 class AttachmentUploadSchema(Schema):
-    attachment = fields.Nested(AttachmentSchema, required=True)
+    attachment = fields.Nested(FeedbackAttachmentSchema, required=True)
     upload = fields.Nested(PresignedUploadSchema, required=True)
 
 
@@ -59,7 +59,7 @@ class FeedbackSchema(Schema):
     status = fields.String(required=True)
     assignee_id = fields.UUID(allow_none=True)
     notes = fields.String(allow_none=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    attachments = fields.List(fields.Nested(FeedbackAttachmentSchema), required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -80,7 +80,7 @@ class FeedbackQuerySchema(PageQuerySchema):
     assignee_id = fields.UUID(load_default=None)
 
 
-class AttachmentDownloadSchema(AttachmentSchema):
+class FeedbackAttachmentDownloadSchema(FeedbackAttachmentSchema):
     uploaded = fields.Boolean(required=True)
     download_url = fields.String(
         allow_none=True, metadata={"description": "valid 5 minutes; none until uploaded"}
@@ -88,7 +88,7 @@ class AttachmentDownloadSchema(AttachmentSchema):
 
 
 class FeedbackDetailSchema(FeedbackSchema):
-    attachments = fields.List(fields.Nested(AttachmentDownloadSchema), required=True)
+    attachments = fields.List(fields.Nested(FeedbackAttachmentDownloadSchema), required=True)
 
 
 class FeedbackTriageSchema(Schema):

@@ -24,6 +24,7 @@ from player_platform.commerce.models import Order, OrderItem, Sku
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid, NotFound
 from player_platform.jobs import Jobs
+from player_platform.messaging import notifications
 from player_platform.pagination import Page, Position
 from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry
@@ -316,15 +317,9 @@ def _undo_grants(
 def notify(
     session: Session, *, jobs: Jobs, user_id: uuid.UUID, kind: str, order_id: uuid.UUID
 ) -> None:
-    """Tell the player (the hook the inbox will take over): a job on notification_send."""
-    jobs.enqueue_after_commit(
-        session,
-        "notification_send",
-        "workers.commerce.notify_player",
-        str(user_id),
-        kind,
-        str(order_id),
-        job_id=f"notify-{kind.replace('.', '-')}-{order_id}",
+    """Tell the player what became of their order: an inbox notice after the commit."""
+    notifications.notify(
+        session, jobs, user_id=user_id, kind=kind, data={"order_id": str(order_id)}
     )
 
 

@@ -3,7 +3,8 @@ while it was down, and its close.
 
 Closing runs once per season however many workers try at once: the season row is claimed with
 ``FOR UPDATE SKIP LOCKED`` and ``closed_at`` set in the same transaction that writes the final
-standings and the pending rewards (which also carry a unique key, so nothing is paid twice)."""
+standings and the rewards: one inbox message per reward band (made once: its source key), whose
+attachment each player of the band claims once."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from player_platform.leaderboards.models import (
 )
 from player_platform.leaderboards.reads import board_of, ranking
 from player_platform.leaderboards.seasons import season_changed
+from player_platform.messaging import service as inbox
 from player_platform.outage import degraded
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ def close_season(
             .values(rewards)
             .on_conflict_do_nothing(index_elements=["season_id", "user_id", "sku_id"])
         )
+        _send_rewards(session, season, now=now)
     if season.reset_rule != "none":
         regions = list(session.scalars(select(E.region).where(E.season_id == season.id).distinct()))
         session.execute(delete(E).where(E.season_id == season.id))
@@ -225,6 +228,37 @@ def _final_standings(session: Session, season: Season) -> list[dict[str, object]
         }
         for r in rows
     ]
+
+
+def _send_rewards(session: Session, season: Season, *, now: datetime) -> None:
+    """One inbox message per reward band, to the players whose rank fell in it; each claims
+    its attachment once (the band's message is made once: its source key)."""
+    for n, band in enumerate(season.rewards or []):
+        message_id = inbox.create_message(
+            session,
+            kind="season_reward",
+            subject=f"{season.name}: your reward",
+            body=f"You finished {season.name} ranked {band['from_rank']}-{band['to_rank']}.",
+            data={"season_id": season.season_id, "from_rank": band["from_rank"],
+                  "to_rank": band["to_rank"]},
+            attachments=[{"type": "sku", "sku_id": band["sku_id"], "quantity": band["quantity"]}],
+            source_key=f"season:{season.id}:band:{n}",
+            now=now,
+        )  # fmt: skip
+        if message_id is None:
+            continue
+        earned = SeasonReward.__table__.c
+        players = select(earned.user_id).where(
+            earned.season_id == season.id,
+            earned.sku_id == band["sku_id"],
+            earned.rank.between(band["from_rank"], band["to_rank"]),
+        )
+        inbox.deliver(session, message_id=message_id, now=now, recipients=players)
+    session.execute(
+        update(SeasonReward)
+        .where(SeasonReward.season_id == season.id, SeasonReward.status == "pending")
+        .values(status="delivered")
+    )
 
 
 def _rewards(season: Season, standings: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -95,7 +95,8 @@ class SeasonStanding(Base):
 
 
 class SeasonReward(Base):
-    """A reward band's grant to one player, pending until the inbox delivers it."""
+    """A reward band's grant to one player: ``delivered`` once its band's inbox message is
+    in the player's inbox (the claim there grants it)."""
 
     __tablename__ = "season_rewards"
     __table_args__ = (UniqueConstraint("season_id", "user_id", "sku_id"),)

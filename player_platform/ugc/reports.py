@@ -19,22 +19,20 @@ from player_platform.audit.service import Origin
 from player_platform.db import after_commit, insert_for
 from player_platform.errors import Conflict, InvalidState, NotFound
 from player_platform.jobs import Jobs
+from player_platform.messaging import notifications
 from player_platform.ugc.items import listed_for_other
 from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import UgcAppeal, UgcItem, UgcReport
 from player_platform.ugc.status import transition
 
 REASONS = ("spam", "offensive", "illegal", "copyright", "malware", "cheating", "other")
-NOTIFY_JOB = "workers.ugc_items.notify_owner"
 
 
 def notify_owner(session: Session, jobs: Jobs, *, item: UgcItem, event: str, reason: str) -> None:
-    """Tell the item's creator what happened to it, once this unit of work commits."""
+    """Tell the item's creator what happened to it (an inbox notice after the commit)."""
     if item.creator_id is not None:
-        jobs.enqueue_after_commit(
-            session, "notification_send", NOTIFY_JOB, str(item.creator_id), str(item.id), event,
-            reason,
-        )  # fmt: skip
+        data = {"ugc_id": str(item.id), "name": item.name, "reason": reason}
+        notifications.notify(session, jobs, user_id=item.creator_id, kind=f"ugc.{event}", data=data)
 
 
 def report(

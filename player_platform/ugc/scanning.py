@@ -38,10 +38,10 @@ from player_platform.ugc.inspection import Finding, inspect
 from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import BlockedHash, UgcItem
 from player_platform.ugc.policy import UgcPolicy
+from player_platform.ugc.reports import notify_owner
 from player_platform.ugc.status import transition
 from storage import Storage
 
-NOTIFY_JOB = "workers.ugc.notify_owner"
 READ_CHUNK = 1024 * 1024
 
 
@@ -229,10 +229,7 @@ def _remove(
         after_commit(session, lambda: _quarantine(storage, key, ticket.ugc_id))
     else:
         after_commit(session, lambda: storage.delete(key))
-    if item.creator_id is not None:
-        jobs.enqueue_after_commit(
-            session, "notification_send", NOTIFY_JOB, str(item.creator_id), str(item.id), reason
-        )
+    notify_owner(session, jobs, item=item, event="removed", reason=reason)
     return item
 
 

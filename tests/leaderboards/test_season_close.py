@@ -1,5 +1,5 @@
-"""Season end: final standings, pending rewards and the reset happen exactly once, even when
-several workers close at the same moment. Concurrent submissions lose nothing."""
+"""Season end: final standings, rewards (inbox messages) and the reset happen exactly once,
+even when several workers close at the same moment. Concurrent submissions lose nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from player_platform.app import create_app
 from player_platform.db import utcnow
 from player_platform.leaderboards import lifecycle
 from player_platform.leaderboards.models import LeaderboardEntry, Season, SeasonReward
+from player_platform.messaging.models import Message
+from tests import factories
 from tests.leaderboards.conftest import submit, top
 from workers.leaderboards import close_ended_seasons
 
@@ -80,9 +82,9 @@ def test_closing_concurrently_closes_once_and_pays_each_reward_once(
         ).all()
         live = session.scalar(select(func.count()).select_from(LeaderboardEntry))
     assert [tuple(r) for r in rewards] == [
-        (1, "gold-crown", 1, "pending"),
-        (2, "gems", 50, "pending"),
-        (3, "gems", 50, "pending"),
+        (1, "gold-crown", 1, "delivered"),
+        (2, "gems", 50, "delivered"),
+        (3, "gems", 50, "delivered"),
     ]
     archive = client.get(f"/v1/leaderboards/{season['season_id']}/archive").get_json()["items"]
     assert [(a["rank"], a["display_name"], a["score"]) for a in archive] == [
@@ -95,6 +97,41 @@ def test_closing_concurrently_closes_once_and_pays_each_reward_once(
     assert live == 0 and top(client, season) == []  # reset: the live board starts empty
     late = submit(client, season, new_player(), 1)
     assert (late.status_code, late.get_json()["code"]) == (409, "season_closed")
+
+
+def test_a_reward_band_arrives_in_the_inbox_and_is_claimed_once(
+    client, platform, new_season, new_player
+):
+    with platform.db.unit_of_work() as session:
+        factories.sku(session, sku_id="gold-crown", type="durable", name="Crown", prices={})
+        factories.sku(session, sku_id="gems", type="consumable", name="Gems", prices={})
+    season = new_season(reset_rule="archive", rewards=REWARDS)
+    players = [new_player(name) for name in ("Ada", "Bob", "Cy", "Di")]
+    for someone, score in zip(players, (50, 40, 30, 20), strict=True):
+        submit(client, season, someone, score)
+    end_now(platform, season)
+    assert len(close_ended_seasons()) == 1
+    assert close_ended_seasons() == []
+
+    def inbox(someone):
+        return client.get("/v1/me/inbox", headers=someone["headers"]).get_json()["items"]
+
+    ada, bob, cy, di = players
+    assert inbox(di) == []  # rank 4: no band
+    assert [m["attachments"] for m in inbox(ada)] == [
+        [{"type": "sku", "sku_id": "gold-crown", "quantity": 1}]
+    ]
+    for someone in (bob, cy):
+        (message,) = inbox(someone)
+        assert message["kind"] == "season_reward" and message["data"]["to_rank"] == 3
+        url = f"/v1/me/inbox/{message['id']}/claim"
+        assert client.post(url, headers=someone["headers"]).get_json()["balances"] == {"gems": 50}
+        again = client.post(url, headers=someone["headers"])
+        assert (again.status_code, again.get_json()["code"]) == (409, "already_claimed")
+        wallet = client.get("/v1/me/wallet", headers=someone["headers"]).get_json()
+        assert wallet["balances"] == {"gems": 50}
+    with platform.db.unit_of_work() as session:  # one message per band, not per player
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
 
 
 def test_the_periodic_job_closes_a_season_kept_as_it_was(client, platform, new_season, new_player):

@@ -24,6 +24,7 @@ from tests.mail.conftest import drain, only_link, parts
 from tests.smtp import REFUSED_PREFIX, free_port
 from tests.support import bearer, signed_up
 from workers import mail as mail_jobs
+from workers import messaging as messaging_jobs
 
 
 def queued_verification(platform: Platform, client) -> tuple[dict, uuid.UUID]:
@@ -160,3 +161,25 @@ def test_a_notification_is_mailed_to_a_verified_address_only(mail_platform, mail
     assert "Your map &lt;b&gt;was&lt;/b&gt; approved" in bodies["text/html"]  # autoescaped
     assert "now &amp; rate it" in bodies["text/html"]
     assert "Players can find it now & rate it." in bodies["text/plain"]
+
+
+def test_a_notice_reaches_the_inbox_and_a_verified_address_once(
+    mail_platform, mail_client, mailbox
+):
+    player = signed_up(mail_platform)
+    user_id = uuid.UUID(player["user"]["id"])
+    with mail_platform.db.unit_of_work() as session:
+        session.scalars(
+            select(Identity).where(Identity.user_id == user_id)
+        ).one().verified_at = utcnow()
+    data = {"name": "Harbour <map>", "reason": "spam"}
+    for _ in range(2):  # a duplicated job (same key) delivers nothing more
+        messaging_jobs.deliver_notification(str(user_id), "ugc.removed", data, "key-1")
+    drain(mail_platform)
+
+    inbox = mail_client.get("/v1/me/inbox", headers=bearer(player["access_token"])).get_json()
+    assert [m["subject"] for m in inbox["items"]] == ["Your item was removed"]
+    [message] = mailbox.to(player["email"])
+    assert message["Subject"] == "Your item was removed"
+    assert "“Harbour <map>” was removed: spam" in parts(message)["text/plain"]
+    assert "Harbour &lt;map&gt;" in parts(message)["text/html"]

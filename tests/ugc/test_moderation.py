@@ -43,7 +43,8 @@ def decide(client, who, item, action, **extra):
 
 def notices(platform) -> list[tuple]:
     jobs = Queue("notification_send", connection=platform.redis).get_jobs()
-    return [tuple(job.args[2:]) for job in jobs]
+    # (user id, kind, data, key) of each inbox notice
+    return [(job.args[1].removeprefix("ugc."), job.args[2]["reason"]) for job in jobs]
 
 
 def status_of(platform, item) -> str:

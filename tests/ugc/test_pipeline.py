@@ -133,7 +133,9 @@ def test_a_hostile_file_is_removed_with_its_finding(ugc_client, ugc_platform, pl
     assert item.status_reason.startswith(f"{scanner}: {code}")
     assert ugc_platform.storage.head(item.object_key) is None  # never served
     notices = ugc_platform.jobs.queue("notification_send").jobs
-    assert [job.args for job in notices] == [(player["id"], ugc_id, item.status_reason)]
+    assert [(j.args[0], j.args[1], j.args[2]["ugc_id"], j.args[2]["reason"]) for j in notices] == [
+        (player["id"], "ugc.removed", ugc_id, item.status_reason)
+    ]
     # The same file again is refused at declaration.
     again = declare(ugc_client, player, data, type=type, content_type=content_type)
     assert (again.status_code, again.get_json()["code"]) == (403, "blocked_file")
