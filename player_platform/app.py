@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.auth import bp as auth_bp
     from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
+    from blueprints.drops import bp as drops_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
     from blueprints.me import bp as me_bp
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.ugc import bp as ugc_bp
     from blueprints.ugc.items import bp as ugc_items_bp
     from blueprints.wallet import bp as wallet_bp
+    from blueprints.webhooks import bp as webhooks_bp
 
     settings = settings or (platform.settings if platform else Settings.from_env())
     platform = platform or Platform.from_settings(settings)
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(ugc_bp)
     api.register_blueprint(ugc_items_bp)
     api.register_blueprint(moderation_bp)
+    api.register_blueprint(drops_bp)
+    api.register_blueprint(webhooks_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(docs.bp)

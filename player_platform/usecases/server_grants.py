@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
 from player_platform.commerce import catalog
-from player_platform.commerce.models import Sku
 from player_platform.errors import Invalid, NotFound
 from player_platform.identity.models import User
 from player_platform.security.api_keys import ServerCaller
+from player_platform.wallet import rewards
 from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement
 
@@ -73,7 +73,7 @@ def apply_server_grant(
         )
         result = ServerGrant(user_id, action, sku_id, quantity, balances={sku_id: spent.balance})
     else:
-        result = _grant(
+        granted = rewards.grant_sku(
             session,
             effect=effect,
             user_id=user_id,
@@ -81,6 +81,9 @@ def apply_server_grant(
             quantity=quantity,
             reason=reason,
             now=now,
+        )
+        result = ServerGrant(
+            user_id, action, sku_id, quantity, granted.entitlements, granted.balances
         )
     record(
         session,
@@ -100,46 +103,3 @@ def apply_server_grant(
         },
     )
     return result
-
-
-def _grant(
-    session: Session,
-    *,
-    effect: str,
-    user_id: uuid.UUID,
-    sku: Sku,
-    quantity: int,
-    reason: str,
-    now: datetime,
-) -> ServerGrant:
-    deliverables = catalog.expand(session, sku, quantity)
-    if any(part.type == "game_key" for part, _ in deliverables):
-        raise Invalid(
-            "Game keys are delivered from the key pool with an order, not granted by servers.",
-            code="not_grantable",
-        )
-    entitlements, balances = [], {}
-    for part, count in sorted(deliverables, key=lambda line: line[0].sku_id):
-        if part.type == "consumable":
-            credited = wallet.credit(
-                session,
-                user_id=user_id,
-                sku_id=part.sku_id,
-                quantity=count,
-                reason=reason,
-                reference=f"{effect}:grant:{part.sku_id}",
-                now=now,
-            )
-            balances[part.sku_id] = credited.balance
-        else:
-            entitlements.append(
-                wallet.grant_entitlement(
-                    session,
-                    user_id=user_id,
-                    sku_id=part.sku_id,
-                    grant_key=f"{effect}:{part.sku_id}",
-                    order_id=None,
-                    now=now,
-                )
-            )
-    return ServerGrant(user_id, "grant", sku.sku_id, quantity, entitlements, balances)
