@@ -26,6 +26,7 @@ class Helix:
         self.client_id = client_id
         self.client_secret = client_secret
         self.outbound = Outbound("Twitch")
+        self.page_size = PAGE_SIZE
         self._token: tuple[str, float] | None = None  # (token, monotonic expiry)
         self._lock = threading.Lock()
 
@@ -76,7 +77,7 @@ class Helix:
         self, *, after: str | None, fulfillment_status: str
     ) -> tuple[list, str | None]:
         """One page of the organisation's Drops entitlements and the cursor of the next."""
-        params = {"fulfillment_status": fulfillment_status, "first": PAGE_SIZE}
+        params = {"fulfillment_status": fulfillment_status, "first": self.page_size}
         if after:
             params["after"] = after
         status, body = self._call("GET", "/entitlements/drops", params=params)
