@@ -144,6 +144,7 @@ def _allocate(session: Session, drops: list[Drop], jobs: Jobs, now: datetime) ->
     session.flush()
     counts = _counts(session, {(d.campaign_id, d.user_id) for d in drops})
     campaigns = {d.campaign_id: session.get(DropCampaign, d.campaign_id) for d in drops}
+    skus = {c.id: catalog.get_sku(session, c.reward_sku_id) for c in campaigns.values()}
     for drop in sorted(drops, key=lambda d: (str(d.user_id), d.earned_at, d.entitlement_id)):
         campaign, key = campaigns[drop.campaign_id], (drop.campaign_id, drop.user_id)
         if campaign.total_cap is not None and campaign.granted_count >= campaign.total_cap:
@@ -153,17 +154,18 @@ def _allocate(session: Session, drops: list[Drop], jobs: Jobs, now: datetime) ->
         else:
             counts[key] = counts.get(key, 0) + 1
             campaign.granted_count += 1
-            _grant(session, campaign, drop, now=now)
+            with session.no_autoflush:
+                _grant(session, campaign, skus[campaign.id], drop, now=now)
     _store_counts(session, counts)
     jobs.enqueue_after_commit(session, "fulfilment", FULFIL_JOB)
 
 
-def _grant(session: Session, campaign: DropCampaign, drop: Drop, *, now: datetime) -> None:
+def _grant(session: Session, campaign: DropCampaign, sku, drop: Drop, *, now: datetime) -> None:
     rewards.grant_sku(
         session,
         effect=f"drop:{drop.entitlement_id}",
         user_id=drop.user_id,
-        sku=catalog.get_sku(session, campaign.reward_sku_id),
+        sku=sku,
         quantity=campaign.reward_quantity,
         reason=f"drop:{campaign.name}"[:255],
         now=now,
