@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from blueprints.http import platform
 from player_platform.db import Database
+from player_platform.drops import campaigns
 from player_platform.jobs import QUEUES, Jobs
 from player_platform.outage import DEGRADATIONS, degraded
 from player_platform.webhooks import service as webhooks
@@ -103,12 +104,19 @@ class WebhookCollector(Collector):
         try:
             with self.db.unit_of_work() as session:
                 counts = webhooks.count_failed(session)
+                revoked = campaigns.count_revoked(session)
         except Exception as error:  # /metrics answers without the database too
             log.warning("webhook metrics unavailable", extra={"error": str(error)})
-            counts = {}
+            counts, revoked = {}, None
         for provider, count in sorted(counts.items()):
             failed.add_metric([provider], count)
         yield failed
+        if revoked is not None:
+            yield GaugeMetricFamily(
+                "pp_twitch_subscriptions_revoked",
+                "Drops campaigns whose EventSub subscription Twitch revoked",
+                value=revoked,
+            )
 
 
 @bp.get("/healthz")

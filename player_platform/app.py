@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.auth import bp as auth_bp
     from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
+    from blueprints.drops import bp as drops_bp
     from blueprints.feedback import admin_bp as feedback_admin_bp
     from blueprints.feedback import bp as feedback_bp
     from blueprints.inbox import bp as inbox_bp
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.moderation import bp as moderation_bp
     from blueprints.ugc import bp as ugc_bp
     from blueprints.wallet import bp as wallet_bp
+    from blueprints.webhooks import bp as webhooks_bp
 
     settings = settings or (platform.settings if platform else Settings.from_env())
     platform = platform or Platform.from_settings(settings)
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(mail_bp)
     api.register_blueprint(feedback_bp)
     api.register_blueprint(feedback_admin_bp)
+    api.register_blueprint(drops_bp)
+    api.register_blueprint(webhooks_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(docs.bp)

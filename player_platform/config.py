@@ -118,6 +118,7 @@ class Settings:
     stripe_api_url: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    steam_webhook_secret: str | None = None  # a studio's relay signs Steam events with it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -9,6 +9,7 @@ from player_platform.commerce.models import (
     Sku,
 )
 from player_platform.db import Base
+from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.feedback.models import Feedback, FeedbackAttachment
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
@@ -39,6 +40,9 @@ __all__ = [
     "AuditLog",
     "Base",
     "BlockedHash",
+    "Drop",
+    "DropCampaign",
+    "DropPlayerCount",
     "EmailToken",
     "Entitlement",
     "Feedback",

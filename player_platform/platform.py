@@ -13,6 +13,7 @@ from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
 from player_platform.config import Settings
 from player_platform.db import Database
+from player_platform.drops.helix import Helix
 from player_platform.feedback.service import FeedbackPolicy
 from player_platform.identity.epic import EpicVerifier
 from player_platform.identity.providers import SteamPolicy
@@ -142,6 +143,11 @@ class Platform:
     @cached_property
     def twitch(self) -> TwitchOAuth:
         return TwitchOAuth.from_settings(self.settings)
+
+    @cached_property
+    def helix(self) -> Helix:
+        """Twitch Helix with an app token (drops: EventSub subscriptions, entitlements)."""
+        return Helix.from_settings(self.settings)
 
 
 def connect_redis(url: str, *, read_timeout: float | None = 5) -> Redis:

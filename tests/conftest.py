@@ -39,6 +39,7 @@ ADMIN_DATABASE_URL = os.environ.get(
     "PP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("PP_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+STEAM_RELAY_SECRET = "test-steam-relay-secret"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Two test runs on one machine (say, two people in one checkout) each take a slot of their own:
 # PostgreSQL databases pp_test_<slot>_<worker>, Redis databases 1 + 4 * slot + worker.
@@ -169,6 +170,9 @@ def fake_servers() -> Iterator[dict[str, object]]:
             "twitch_auth_url": f"{twitch_url}/oauth2",
             "twitch_client_id": fake_twitch.CLIENT_ID,
             "twitch_client_secret": fake_twitch.CLIENT_SECRET,
+            "twitch_api_url": f"{twitch_url}/helix",
+            "twitch_eventsub_secret": fake_twitch.EVENTSUB_SECRET,
+            "steam_webhook_secret": STEAM_RELAY_SECRET,
             "stripe_api_url": stripe_url,
             "stripe_secret_key": fake_stripe.SECRET_KEY,
             "stripe_webhook_secret": fake_stripe.WEBHOOK_SECRET,

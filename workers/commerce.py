@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from player_platform import platform
-from player_platform.commerce import flows, stripe
+from player_platform.commerce import flows, refunds, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
 from workers.webhooks import process_event
@@ -21,6 +21,21 @@ def process_stripe_event(row_id: str) -> str:
         row_id,
         lambda session, payload: stripe.apply_event(
             session, storage=p.storage, jobs=p.jobs, event=payload, now=utcnow()
+        ),
+    )
+
+
+def process_steam_event(row_id: str) -> str:
+    """A relay's refund or chargeback: the same reversal as a GetReport row (poll_steam)."""
+    p = platform.current()
+    return process_event(
+        row_id,
+        lambda session, payload: (
+            "reversed"
+            if refunds.apply_report_row(
+                session, jobs=p.jobs, row=payload["transaction"], now=utcnow()
+            )
+            else "nothing to reverse"
         ),
     )
 

@@ -224,7 +224,13 @@ class StripeWebhook(MethodView):
         )
         with p.db.unit_of_work() as session:
             new = webhooks.store_event(
-                session, jobs=p.jobs, provider="stripe", event=event, now=utcnow()
+                session,
+                jobs=p.jobs,
+                provider="stripe",
+                event_id=event["id"],
+                event_type=str(event.get("type") or ""),
+                payload=event,
+                now=utcnow(),
             )
         return {"received": True, "duplicate": not new}
 

@@ -22,6 +22,7 @@ from player_platform.db import utcnow
 from player_platform.identity import linking, merge, mfa, providers, service, sessions
 from player_platform.identity.linking import ProviderIdentity
 from player_platform.usecases import accounts
+from player_platform.usecases.twitch_link import link_twitch
 
 
 @bp.route("")
@@ -252,11 +253,18 @@ class MeTwitchIdentity(LinkedIdentity):
         """Link a Twitch account (OAuth authorization code), for drops"""
         current_actor()
         p = platform()
-        return _link(
-            providers.twitch_code(
-                p.twitch, p.vault, code=body["code"], redirect_uri=body["redirect_uri"]
-            )
+        found = providers.twitch_code(
+            p.twitch, p.vault, code=body["code"], redirect_uri=body["redirect_uri"]
         )
+        with p.db.unit_of_work() as session:
+            return link_twitch(
+                session,
+                jobs=p.jobs,
+                user=current_actor().user,
+                found=found,
+                origin=origin(),
+                now=utcnow(),
+            )
 
 
 @bp.route("/identities/eos")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from player_platform.audit.service import SYSTEM, Origin, record
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, ProviderCursor, RefundRequest, Sku
-from player_platform.errors import Conflict, InvalidState, NotFound
+from player_platform.errors import Conflict, Invalid, InvalidState, NotFound
 from player_platform.jobs import Jobs
 from player_platform.wallet.models import LedgerEntry, Wallet
 
@@ -252,7 +253,7 @@ def apply_report(
     cursor = session.get(ProviderCursor, REPORT_CURSOR, with_for_update=True)
     reversed_ = 0
     for row in rows:
-        reversed_ += _apply_report_row(session, jobs=jobs, row=row, now=now)
+        reversed_ += apply_report_row(session, jobs=jobs, row=row, now=now)
         since = max(since, str(row.get("time", since)))
     overlap = datetime.fromisoformat(since.replace("Z", "+00:00")) - REPORT_OVERLAP
     position = min(since, overlap.strftime("%Y-%m-%dT%H:%M:%SZ")) if reversed_ else since
@@ -263,7 +264,30 @@ def apply_report(
     return reversed_
 
 
-def _apply_report_row(session: Session, *, jobs: Jobs, row: dict, now: datetime) -> int:
+RELAY_TYPES = ("refund", "chargeback")
+
+
+def relay_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A Steam relay event (README, "Webhooks"): ``{"id", "type": refund|chargeback,
+    "transaction": <a GetReport row>}``, checked; 422 ``invalid_event`` otherwise."""
+    row = event.get("transaction")
+    if not (
+        isinstance(event.get("id"), str)
+        and 1 <= len(event["id"]) <= 255
+        and event.get("type") in RELAY_TYPES
+        and isinstance(row, dict)
+        and isinstance(row.get("orderid"), str | int)
+        and row.get("status") in STEAM_REVERSALS
+        and isinstance(row.get("items", []), list)
+        and all(isinstance(item, dict) for item in row.get("items", []))
+    ):
+        raise Invalid("The body is not a Steam relay event.", code="invalid_event")
+    return event
+
+
+def apply_report_row(session: Session, *, jobs: Jobs, row: dict, now: datetime) -> int:
+    """Reverse the order of one GetReport row (refund, partial refund, chargeback) once,
+    whether it came from polling or from a studio's relay (POST /v1/webhooks/steam)."""
     kind = STEAM_REVERSALS.get(str(row.get("status")))
     order = orders.lock_by_provider_id(session, "steam", str(row.get("orderid"))) if kind else None
     if order is None:

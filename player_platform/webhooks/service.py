@@ -23,22 +23,33 @@ from player_platform.pagination import Page, Position
 from player_platform.webhooks.models import WebhookEvent
 
 REDRIVE_AFTER = timedelta(minutes=5)
-PROCESSORS = {"stripe": "workers.commerce.process_stripe_event"}
+PROCESSORS = {
+    "stripe": "workers.commerce.process_stripe_event",
+    "steam": "workers.commerce.process_steam_event",
+    "twitch": "workers.drops.process_twitch_event",
+}
 
 
 def store_event(
-    session: Session, *, jobs: Jobs, provider: str, event: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    jobs: Jobs,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    now: datetime,
 ) -> bool:
-    """Keep a verified event and schedule its processing; False for a duplicate id."""
-    event_id = str(event.get("id") or "")[:255]
+    """Keep a verified event and schedule its processing; False for a duplicate id (the
+    provider's own id of the delivery: Twitch's message id, Stripe's event id)."""
     row_id = session.execute(
         insert_for(session, WebhookEvent.__table__)
         .values(
             id=uuid.uuid4(),
             provider=provider,
-            event_id=event_id,
-            event_type=str(event.get("type") or "")[:128],
-            payload=event,
+            event_id=event_id[:255],
+            event_type=event_type[:128],
+            payload=payload,
             status="pending",
             attempts=0,
             received_at=now,

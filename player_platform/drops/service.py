@@ -1,0 +1,253 @@
+"""Drops granted from Twitch entitlements: once per entitlement id, within each campaign's
+per-player limit and total cap, to the player who linked that Twitch account (or later, when
+they link it).
+
+Every writer of a campaign's drops first locks the campaign rows it touches, in id order
+(``SELECT ... FOR UPDATE``): the check for already-known entitlement ids, the counts and the
+cap are then read and moved by one transaction at a time per campaign, whatever the number of
+workers and duplicate deliveries. The check constraint on ``granted_count`` backs the cap.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from player_platform.commerce import catalog, grants
+from player_platform.db import insert_for
+from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
+from player_platform.identity.models import Identity
+from player_platform.jobs import Jobs
+from player_platform.pagination import Page, Position
+from player_platform.webhooks.signatures import parse_rfc3339
+
+log = logging.getLogger(__name__)
+FULFIL_JOB = "workers.drops.fulfil_drops"
+
+
+@dataclass(frozen=True)
+class TwitchEntitlement:
+    entitlement_id: str
+    benefit_id: str
+    twitch_user_id: str
+    earned_at: datetime
+
+
+def from_notification(payload: dict[str, Any], *, now: datetime) -> list[TwitchEntitlement]:
+    """The entitlements of a ``drop.entitlement.grant`` body (``events[].data``)."""
+    found = []
+    for event in payload.get("events") or []:
+        data = event.get("data") if isinstance(event, dict) else None
+        if isinstance(data, dict):
+            found.append(_entitlement(data, "entitlement_id", "created_at", now=now))
+    return [e for e in found if e is not None]
+
+
+def from_helix(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[TwitchEntitlement]:
+    """The entitlements of a Get Drops Entitlements page."""
+    found = [_entitlement(row, "id", "timestamp", now=now) for row in rows]
+    return [e for e in found if e is not None]
+
+
+def _entitlement(data: dict, id_key: str, time_key: str, *, now: datetime):
+    ids = [str(data.get(k) or "")[:64] for k in (id_key, "benefit_id", "user_id")]
+    if not all(ids):
+        log.warning("twitch entitlement without ids skipped", extra={"keys": sorted(data)})
+        return None
+    try:
+        earned_at = parse_rfc3339(str(data.get(time_key)))
+    except ValueError:
+        earned_at = now
+    return TwitchEntitlement(*ids, earned_at=earned_at)
+
+
+def receive(
+    session: Session, *, entitlements: list[TwitchEntitlement], jobs: Jobs, now: datetime
+) -> dict[str, int]:
+    """Record the entitlements not seen before and grant those whose player is known; the
+    outcome counted by status (``known`` for ids seen before)."""
+    unique = list({e.entitlement_id: e for e in entitlements}.values())
+    campaigns = _campaigns_for({e.benefit_id for e in unique}, session)
+    _lock(session, [c.id for cs in campaigns.values() for c in cs])
+    known = set(
+        session.scalars(
+            select(Drop.entitlement_id).where(
+                Drop.entitlement_id.in_([e.entitlement_id for e in unique])
+            )
+        )
+    )
+    fresh = [e for e in unique if e.entitlement_id not in known]
+    owners = _owners(session, {e.twitch_user_id for e in fresh})
+    drops = []
+    for e in fresh:
+        campaign = _pick(campaigns.get(e.benefit_id, []), e.earned_at)
+        drop = Drop(
+            entitlement_id=e.entitlement_id,
+            benefit_id=e.benefit_id,
+            twitch_user_id=e.twitch_user_id,
+            campaign_id=campaign.id if campaign else None,
+            user_id=owners.get(e.twitch_user_id),
+            status="waiting",
+            earned_at=e.earned_at,
+            received_at=now,
+            fulfil_attempts=0,
+        )
+        if campaign is None:
+            drop.status, drop.refusal = "refused", "no_campaign"
+        elif not campaign.starts_at <= e.earned_at < campaign.ends_at:
+            drop.status, drop.refusal = "refused", "outside_window"
+        drops.append(drop)
+    session.add_all(drops)
+    _allocate(session, [d for d in drops if d.status == "waiting" and d.user_id], jobs, now)
+    outcome = {"known": len(known) + len(entitlements) - len(unique)}
+    for drop in drops:
+        outcome[drop.status] = outcome.get(drop.status, 0) + 1
+    return outcome
+
+
+def grant_waiting(
+    session: Session, *, user_id: uuid.UUID, twitch_user_id: str, jobs: Jobs, now: datetime
+) -> int:
+    """Grant the drops that waited for ``twitch_user_id`` to be linked (now, to ``user_id``)."""
+    campaign_ids = session.scalars(
+        select(Drop.campaign_id)
+        .where(Drop.twitch_user_id == twitch_user_id, Drop.status == "waiting")
+        .distinct()
+    ).all()
+    _lock(session, [c for c in campaign_ids if c is not None])
+    waiting = list(
+        session.scalars(
+            select(Drop)
+            .where(Drop.twitch_user_id == twitch_user_id, Drop.status == "waiting")
+            .order_by(Drop.earned_at, Drop.id)
+            .with_for_update()
+        )
+    )
+    for drop in waiting:
+        drop.user_id = user_id
+    _allocate(session, waiting, jobs, now)
+    return sum(d.status == "granted" for d in waiting)
+
+
+def _allocate(session: Session, drops: list[Drop], jobs: Jobs, now: datetime) -> None:
+    """Grant ``drops`` (campaigns locked, players known) in order until a limit or the cap."""
+    if not drops:
+        return
+    session.flush()
+    counts = _counts(session, {(d.campaign_id, d.user_id) for d in drops})
+    campaigns = {d.campaign_id: session.get(DropCampaign, d.campaign_id) for d in drops}
+    skus = {c.id: catalog.get_sku(session, c.reward_sku_id) for c in campaigns.values()}
+    for drop in sorted(drops, key=lambda d: (str(d.user_id), d.earned_at, d.entitlement_id)):
+        campaign, key = campaigns[drop.campaign_id], (drop.campaign_id, drop.user_id)
+        if campaign.total_cap is not None and campaign.granted_count >= campaign.total_cap:
+            drop.status, drop.refusal = "refused", "cap_reached"
+        elif counts.get(key, 0) >= campaign.per_player_limit:
+            drop.status, drop.refusal = "refused", "limit_reached"
+        else:
+            counts[key] = counts.get(key, 0) + 1
+            campaign.granted_count += 1
+            with session.no_autoflush:
+                _grant(session, campaign, skus[campaign.id], drop, now=now)
+    _store_counts(session, counts)
+    jobs.enqueue_after_commit(session, "fulfilment", FULFIL_JOB)
+
+
+def _grant(session: Session, campaign: DropCampaign, sku, drop: Drop, *, now: datetime) -> None:
+    grants.grant_sku(
+        session,
+        effect=f"drop:{drop.entitlement_id}",
+        user_id=drop.user_id,
+        sku=sku,
+        quantity=campaign.reward_quantity,
+        reason=f"drop:{campaign.name}"[:255],
+        now=now,
+    )
+    drop.status, drop.granted_at = "granted", now
+    drop.fulfilment, drop.fulfil_after = "pending", now
+
+
+def _counts(session: Session, keys: set[tuple]) -> dict[tuple, int]:
+    rows = session.execute(
+        select(DropPlayerCount.campaign_id, DropPlayerCount.user_id, DropPlayerCount.granted).where(
+            tuple_(DropPlayerCount.campaign_id, DropPlayerCount.user_id).in_(list(keys))
+        )
+    )
+    return {(campaign_id, user_id): granted for campaign_id, user_id, granted in rows}
+
+
+def _store_counts(session: Session, counts: dict[tuple, int]) -> None:
+    if not counts:
+        return
+    table = DropPlayerCount.__table__
+    insert = insert_for(session, table).values(
+        [{"campaign_id": c, "user_id": u, "granted": n} for (c, u), n in counts.items()]
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["campaign_id", "user_id"], set_={"granted": insert.excluded.granted}
+        )
+    )
+
+
+def _lock(session: Session, campaign_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the campaigns in id order (no deadlock between two batches) and refresh them."""
+    ids = sorted(set(campaign_ids))
+    if ids:
+        session.scalars(
+            select(DropCampaign)
+            .where(DropCampaign.id.in_(ids))
+            .order_by(DropCampaign.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+
+
+def _campaigns_for(benefit_ids: set[str], session: Session) -> dict[str, list[DropCampaign]]:
+    by_benefit: dict[str, list[DropCampaign]] = {}
+    for campaign in session.scalars(select(DropCampaign).order_by(DropCampaign.starts_at)):
+        for benefit_id in set(campaign.benefit_ids) & benefit_ids:
+            by_benefit.setdefault(benefit_id, []).append(campaign)
+    return by_benefit
+
+
+def _pick(campaigns: list[DropCampaign], earned_at: datetime) -> DropCampaign | None:
+    """The campaign running when the drop was earned, else the latest one (refused later)."""
+    running = [c for c in campaigns if c.starts_at <= earned_at < c.ends_at]
+    return (running or campaigns or [None])[-1]
+
+
+def _owners(session: Session, twitch_user_ids: set[str]) -> dict[str, uuid.UUID]:
+    if not twitch_user_ids:
+        return {}
+    rows = session.execute(
+        select(Identity.provider_id, Identity.user_id).where(
+            Identity.provider == "twitch", Identity.provider_id.in_(twitch_user_ids)
+        )
+    )
+    return dict(rows.all())
+
+
+def list_drops(
+    session: Session, *, user_id: uuid.UUID, limit: int, cursor: str | None = None
+) -> Page[Drop]:
+    """A player's granted drops, newest first."""
+    query = (
+        select(Drop)
+        .where(Drop.user_id == user_id, Drop.status == "granted")
+        .order_by(Drop.received_at.desc(), Drop.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        after = Position.decode(cursor)
+        query = query.where(tuple_(Drop.received_at, Drop.id) < (after.created_at, after.id))
+    drops = list(session.scalars(query))
+    more, drops = len(drops) > limit, drops[:limit]
+    last = drops[-1] if drops else None
+    return Page(drops, Position(last.received_at, last.id).encode() if more else None)
