@@ -16,6 +16,7 @@ from player_platform.platform import bind_current
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import UgcItem
+from tests.support import bearer, signed_up, staff_tokens
 from tests.ugc.conftest import EICAR, drain, elf, pixel_bomb, png, sha256, zipped
 
 TYPES = {"image": "image/png", "mod": "application/zip", "map": "application/zip"}
@@ -208,3 +209,38 @@ def test_a_scanner_that_is_down_leaves_the_item_scanning(ugc_client, ugc_platfor
     assert (item.status, item.virus_status) == ("scanning", "pending")
     job = ugc_platform.jobs.queue("scan_content").fetch_job(f"scan-{ugc_id}")
     assert job.get_status() == "scheduled"  # retried with backoff
+
+
+@pytest.mark.parametrize(
+    ("type", "data"),
+    [
+        ("image", png()),
+        ("mod", zipped({"mod.json": b'{"name": "x"}', "textures/a.png": png()})),
+    ],
+)
+def test_a_clean_file_goes_the_whole_way_to_a_download(
+    ugc_client, ugc_platform, player, type, data
+):
+    """create -> PUT -> complete -> scanned -> approved (when the type waits for review) ->
+    listed -> downloaded, the bytes a second player gets being the bytes the first uploaded."""
+    ugc_id = upload(ugc_client, player, data, type=type)
+    drain(ugc_platform)
+    if stored(ugc_platform, ugc_id).status == "pending_review":
+        moderator = bearer(staff_tokens(ugc_platform, role="moderator")["access_token"])
+        decided = ugc_client.post(
+            f"/v1/moderation/ugc/{ugc_id}/decision",
+            json={"action": "approve", "notes": "looks fine"},
+            headers=moderator,
+        )
+        assert decided.status_code == 200, decided.get_json()
+    assert stored(ugc_platform, ugc_id).status == "published"
+
+    listed = ugc_client.get(f"/v1/ugc?type={type}").get_json()["items"]
+    assert [item["id"] for item in listed] == [ugc_id]
+    other = bearer(signed_up(ugc_platform)["access_token"])
+    answer = ugc_client.get(f"/v1/ugc/{ugc_id}/download", headers=other)
+    assert answer.status_code == 200, answer.get_json()
+    fetched = requests.get(answer.get_json()["url"], timeout=10)
+    assert fetched.status_code == 200
+    assert fetched.content == data
+    assert ugc_client.get(f"/v1/ugc/{ugc_id}").get_json()["download_count"] == 1
