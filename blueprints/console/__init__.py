@@ -20,10 +20,14 @@ bp = Blueprint(
 def install(app: Flask) -> None:
     from blueprints.console import web
 
-    web.install(app, bp)
+    web.install(app)
     auth.install(app)
     app.register_blueprint(bp)
 
+
+from blueprints.console import web  # noqa: E402
+
+web.attach(bp)
 
 from blueprints.console import (  # noqa: E402,F401  (register the views)
     audit,

@@ -37,7 +37,7 @@ FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSV_DANGER = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
-def install(app: Flask, bp: Blueprint) -> None:
+def install(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME="pp_console",
         SESSION_COOKIE_PATH="/moderation/",
@@ -45,6 +45,10 @@ def install(app: Flask, bp: Blueprint) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=platform_settings_production(app),
     )
+
+
+def attach(bp: Blueprint) -> None:
+    """The blueprint's own hooks (once, at import: a blueprint serves many apps in tests)."""
     bp.before_request(check_csrf)
     bp.after_request(security_headers)
     bp.register_error_handler(HTTPException, http_error_page)
