@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from blueprints.admin import bp
 from blueprints.http import BEARER_AUTH, platform, staff
 from player_platform.analytics import service as analytics
+from player_platform.errors import Invalid
 
 STAFF_ERRORS = "forbidden, mfa_required"
 DEFAULT_DAYS = 30
@@ -52,11 +53,18 @@ class PlayerFiguresSchema(Schema):
 def day_range(query: dict) -> tuple[datetime, datetime]:
     """[from 00:00 UTC, the day after ``to`` 00:00 UTC)."""
     last = query.get("to") or datetime.now(UTC).date()
-    first = query.get("from_") or last - timedelta(days=DEFAULT_DAYS - 1)
-    return (
-        datetime.combine(first, time(), UTC),
-        datetime.combine(last + timedelta(days=1), time(), UTC),
-    )
+    try:
+        first = query.get("from_") or last - timedelta(days=DEFAULT_DAYS - 1)
+        return (
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last + timedelta(days=1), time(), UTC),
+        )
+    except OverflowError:  # a day at the ends of the calendar (year 1 or 9999)
+        raise Invalid(
+            "from and to must be real days of this era.",
+            code="validation_error",
+            errors={"to": ["out of range"]},
+        ) from None
 
 
 @bp.route("/analytics/sales")
@@ -65,6 +73,7 @@ class SalesFigures(MethodView):
     @bp.arguments(SalesQuerySchema, location="query")
     @bp.response(200, SalesSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(422, description="validation_error")
     def get(self, query):
         """Revenue, orders and refunds per day, SKU or provider, per currency (admin)"""
         since, until = day_range(query)
@@ -80,6 +89,7 @@ class PlayerFigures(MethodView):
     @bp.arguments(RangeQuerySchema, location="query")
     @bp.response(200, PlayerFiguresSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(422, description="validation_error")
     def get(self, query):
         """Registrations and daily active players by day, identities by provider (admin)"""
         since, until = day_range(query)
