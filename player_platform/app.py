@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.auth import bp as auth_bp
     from blueprints.body import ApiRequest, StrictJSONProvider
     from blueprints.commerce import bp as commerce_bp
+    from blueprints.console import install as install_console
     from blueprints.drops import bp as drops_bp
     from blueprints.feedback import admin_bp as feedback_admin_bp
     from blueprints.feedback import bp as feedback_bp
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(docs.bp)
+    install_console(app)
     problems.register(app)
     guards.install(app)
     return app

@@ -90,6 +90,8 @@ class Settings:
     ugc_report_threshold: int = 3
     ugc_two_person_removal: bool = False
     ugc_claim_seconds: int = 300
+    # Review console (blueprints/console/): a session idle this long is signed out.
+    console_idle_seconds: int = 1800
     # Outside services. Tests point these at fake servers on loopback.
     steam_api_url: str = "https://partner.steam-api.com"
     steam_api_key: str | None = None

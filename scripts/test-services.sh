@@ -8,6 +8,8 @@ need_apt=()
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 [[ -x /usr/sbin/clamd ]] || command -v clamd >/dev/null || need_apt+=(clamav-daemon)
+# The console's browser tests drive Debian's chromium through PyPI playwright.
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi

@@ -7,6 +7,7 @@ skip locally and fail when CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -266,9 +267,18 @@ def live_platform(settings: Settings, committing_db: Database) -> Platform:
 @pytest.fixture
 def live_server(live_platform: Platform) -> Iterator[str]:
     """The app served by a threaded WSGI server on loopback: real sockets, real concurrency."""
-    server = make_server("127.0.0.1", 0, create_app(platform=live_platform), threaded=True)
+    with serving(live_platform) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(platform: Platform) -> Iterator[str]:
+    """Serve ``platform``'s app on a loopback port until the block ends; yields its URL."""
+    server = make_server("127.0.0.1", 0, create_app(platform=platform), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

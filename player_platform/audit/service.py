@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -60,8 +61,11 @@ def list_entries(
     action: str | None = None,
     resource_type: str | None = None,
     resource_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page[AuditLog]:
-    """Newest first, filtered; ``cursor`` resumes after the last entry of the previous page."""
+    """Newest first, filtered (``since`` inclusive, ``until`` exclusive); ``cursor`` resumes
+    after the last entry of the previous page."""
     query = (
         select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit + 1)
     )
@@ -74,6 +78,10 @@ def list_entries(
     query = query.where(
         *(column == value for column, value in filters.items() if value is not None)
     )
+    if since is not None:
+        query = query.where(AuditLog.created_at >= since)
+    if until is not None:
+        query = query.where(AuditLog.created_at < until)
     if cursor is not None:
         after = Position.decode(cursor)
         query = query.where(tuple_(AuditLog.created_at, AuditLog.id) < (after.created_at, after.id))

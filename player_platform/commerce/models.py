@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from player_platform.db import Base, JSONType, Timestamps, created_at_column, new_id
@@ -53,6 +53,8 @@ class Order(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("provider", "provider_order_id"),
         CheckConstraint("total >= 0", name="total_not_negative"),
+        Index("ix_orders_created_at", "created_at"),  # analytics ranges
+        Index("ix_orders_refunded_at", "refunded_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

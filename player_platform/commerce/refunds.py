@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, ProviderCursor, RefundRequest, Sku
 from player_platform.errors import Conflict, Invalid, InvalidState, NotFound
 from player_platform.jobs import Jobs
+from player_platform.pagination import Page, Position
 from player_platform.wallet.models import LedgerEntry, Wallet
 
 REFUND_WINDOW = timedelta(days=14)
@@ -174,6 +175,25 @@ def _decide(
             kind="refund.denied",
             order_id=refund.order_id,
         )
+
+
+def list_requests(
+    session: Session, *, status: str | None, limit: int, cursor: str | None = None
+) -> Page[RefundRequest]:
+    """Refund requests, oldest first (the order an admin works through them), by status."""
+    query = (
+        select(RefundRequest).order_by(RefundRequest.created_at, RefundRequest.id).limit(limit + 1)
+    )
+    if status is not None:
+        query = query.where(RefundRequest.status == status)
+    if cursor is not None:
+        after = Position.decode(cursor)
+        query = query.where(
+            tuple_(RefundRequest.created_at, RefundRequest.id) > (after.created_at, after.id)
+        )
+    rows = list(session.scalars(query))
+    more, rows = len(rows) > limit, rows[:limit]
+    return Page(rows, Position(rows[-1].created_at, rows[-1].id).encode() if more else None)
 
 
 def refund_order(session: Session, *, refund_id: uuid.UUID) -> Order | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from player_platform.audit.service import Origin, record
 from player_platform.errors import Forbidden, Invalid, InvalidState, NotFound
 from player_platform.identity.models import User
-from player_platform.identity.sessions import CLOSED_STATUSES, Actor
+from player_platform.identity.sessions import CLOSED_STATUSES, Actor, revoke_all
 
 
 def ban(
@@ -96,3 +96,21 @@ def _standing(user: User) -> dict[str, str | None]:
         "reason": user.status_reason,
         "until": user.status_until.isoformat() if user.status_until else None,
     }
+
+
+def sign_out_everywhere(
+    session: Session, *, actor: Actor, user_id: uuid.UUID, origin: Origin, now: datetime
+) -> int:
+    """A moderator ends every session of ``user_id``; how many were open."""
+    user = _target(session, actor=actor, user_id=user_id)
+    ended = revoke_all(session, user_id=user.id, now=now)
+    record(
+        session,
+        actor_id=actor.id,
+        action="user.sign_out_everywhere",
+        resource_type="user",
+        resource_id=user.id,
+        origin=origin,
+        new={"sessions_ended": ended},
+    )
+    return ended

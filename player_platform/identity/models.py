@@ -17,6 +17,7 @@ STAFF_ROLES = frozenset({"moderator", "admin"})
 
 class User(Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_created_at", "created_at"),)  # registrations by day
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     display_name: Mapped[str] = mapped_column(String(64))
@@ -103,7 +104,10 @@ class RefreshToken(Base):
     """One opaque refresh token; tokens rotated from one sign-in share a ``family_id``."""
 
     __tablename__ = "refresh_tokens"
-    __table_args__ = (Index("ix_refresh_tokens_family_id_revoked_at", "family_id", "revoked_at"),)
+    __table_args__ = (
+        Index("ix_refresh_tokens_family_id_revoked_at", "family_id", "revoked_at"),
+        Index("ix_refresh_tokens_created_at", "created_at"),  # daily active players
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(

@@ -324,3 +324,13 @@ def _decode(cursor: str | None) -> int:
         code="invalid_cursor",
         errors={"cursor": ["invalid"]},
     )
+
+
+def entry_of(session: Session, *, season_id: str, user_id: uuid.UUID) -> LeaderboardEntry | None:
+    """A player's entry in a season, removed or not (what a moderator looks at)."""
+    season = get_season(session, season_id=season_id)
+    return session.scalar(
+        select(LeaderboardEntry).where(
+            LeaderboardEntry.season_id == season.id, LeaderboardEntry.user_id == user_id
+        )
+    )

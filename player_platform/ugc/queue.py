@@ -11,14 +11,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, literal, null, select, tuple_, union_all
+from sqlalchemy import Select, exists, func, literal, null, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
+from player_platform.errors import NotFound
+from player_platform.identity.models import User
 from player_platform.pagination import Page, Position
-from player_platform.ugc.models import UgcAppeal, UgcItem, UgcReport
+from player_platform.ugc.models import UgcAppeal, UgcItem, UgcReport, UgcTransition
 
 KINDS = ("ugc", "report", "appeal")
 WAITING = ("pending_review", "flagged")
+CASE_ROWS = 50  # reports and history lines shown with an item
 
 
 @dataclass(frozen=True)
@@ -124,3 +127,71 @@ def _appeals(filters: QueueFilters) -> Select:
             UgcItem.type == filters.type
         )
     return query
+
+
+@dataclass(frozen=True)
+class Case:
+    """One item as a moderator weighs it: its open reports, appeal, history and who is who."""
+
+    item: UgcItem
+    reports: list[UgcReport]
+    appeal: UgcAppeal | None
+    history: list[UgcTransition]
+    names: dict[uuid.UUID, str]  # display names of the owner, claimant, proposer, reporters
+
+
+def case(session: Session, *, ugc_id: uuid.UUID) -> Case:
+    item = session.get(UgcItem, ugc_id)
+    if item is None:
+        raise NotFound("No such item.", code="ugc_not_found")
+    reports = list(
+        session.scalars(
+            select(UgcReport)
+            .where(UgcReport.ugc_id == ugc_id)
+            .order_by(UgcReport.created_at.desc())
+            .limit(CASE_ROWS)
+        )
+    )
+    appeal = session.scalar(select(UgcAppeal).where(UgcAppeal.ugc_id == ugc_id))
+    history = list(
+        session.scalars(
+            select(UgcTransition)
+            .where(UgcTransition.ugc_id == ugc_id)
+            .order_by(UgcTransition.created_at.desc())
+            .limit(CASE_ROWS)
+        )
+    )
+    people = {item.creator_id, item.claimed_by, item.removal_proposed_by}
+    people |= {r.reporter_id for r in reports} | {t.actor_id for t in history}
+    return Case(item, reports, appeal, history, display_names(session, people))
+
+
+def display_names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {row.id: row.display_name for row in rows}
+
+
+def waiting_by_type(session: Session) -> dict[str, dict[str, int]]:
+    """Queue depth: items waiting per type and status, and open reports and appeals."""
+    depth: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(UgcItem.type, UgcItem.status, func.count())
+        .where(UgcItem.status.in_(WAITING))
+        .group_by(UgcItem.type, UgcItem.status)
+    )
+    for type_, status, count in rows:
+        depth.setdefault(type_, {})[status] = count
+    return depth
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    reports = session.scalar(
+        select(func.count()).select_from(UgcReport).where(UgcReport.status == "open")
+    )
+    appeals = session.scalar(
+        select(func.count()).select_from(UgcAppeal).where(UgcAppeal.status == "open")
+    )
+    return {"reports": reports or 0, "appeals": appeals or 0}
