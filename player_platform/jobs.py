@@ -38,6 +38,9 @@ QUEUES = (
 RETRY_INTERVALS = [10, 60, 300]
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 DEFAULT_TIMEOUT_SECONDS = 300
+# Deletes files from object storage once the rows that named them are gone (UGC items, feedback
+# attachments, erasure), on the ``maintenance`` queue; idempotent.
+DELETE_OBJECTS_JOB = "workers.maintenance.delete_objects"
 log = logging.getLogger(__name__)
 
 

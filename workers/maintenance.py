@@ -24,3 +24,14 @@ def purge_expired() -> dict[str, int]:
         }
     log.info("purged expired rows", extra=purged)
     return purged
+
+
+def delete_objects(keys: list[str]) -> int:
+    """Delete files whose rows are gone (player_platform.jobs.DELETE_OBJECTS_JOB): deleted UGC
+    items, erased players' items and feedback attachments. A missing object is not an error, so
+    a repeated run is harmless."""
+    storage = platform.current().storage
+    for key in keys:
+        storage.delete(key)
+    log.info("objects deleted", extra={"count": len(keys)})
+    return len(keys)

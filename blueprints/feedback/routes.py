@@ -25,7 +25,7 @@ class FeedbackCollection(MethodView):
     @bp.arguments(FeedbackCreateSchema)
     @bp.response(201, FeedbackCreatedSchema)
     @bp.alt_response(422, description="too_many_attachments, file_too_large")
-    @bp.alt_response(429, description="rate_limited (PP_RATE_LIMIT_FEEDBACK per hour)")
+    @bp.alt_response(429, description="rate_limited (PP_RATE_LIMIT_FEEDBACK_USER per hour)")
     def post(self, body):
         """Report a bug, abuse or a suggestion; PUT each attachment to its upload URL"""
         p = platform()

@@ -115,6 +115,16 @@ class ExportSchema(Schema):
     ugc = fields.Dict(
         required=True, metadata={"description": "items, reports, appeals and ratings"}
     )
+    inbox = fields.List(
+        fields.Dict(), required=True, metadata={"description": "messages with read/claim state"}
+    )
+    mail = fields.List(
+        fields.Dict(), required=True, metadata={"description": "mails sent (never contents)"}
+    )
+    feedback = fields.List(
+        fields.Dict(), required=True, metadata={"description": "reports and attachments"}
+    )
+    drops = fields.List(fields.Dict(), required=True, metadata={"description": "Twitch drops"})
 
 
 class ErasureSchema(Schema):

@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 from player_platform.audit.service import Origin, record
 from player_platform.db import after_commit, insert_for
 from player_platform.errors import Forbidden, InvalidState, NotFound
-from player_platform.jobs import Jobs
+from player_platform.jobs import DELETE_OBJECTS_JOB, Jobs
 from player_platform.ugc.listing import HotLists
 from player_platform.ugc.models import UgcDownload, UgcItem, UgcRating
 from storage import Storage
 
 DOWNLOAD_URL_SECONDS = 300
 EDITABLE = ("name", "description", "tags", "visibility")
-DELETE_OBJECTS_JOB = "workers.ugc_items.delete_objects"
 # "top" ranks by a Bayesian average: every item starts with PRIOR_WEIGHT ratings of PRIOR_MEAN,
 # so one 5-star rating does not outrank a thousand 4.8s. Stored in thousandths.
 PRIOR_MEAN, PRIOR_WEIGHT = 3, 5

@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from player_platform.jobs import Jobs
-from player_platform.ugc.items import DELETE_OBJECTS_JOB
+from player_platform.jobs import DELETE_OBJECTS_JOB, Jobs
 from player_platform.ugc.models import UgcAppeal, UgcDownload, UgcItem, UgcRating, UgcReport
 
 ITEM_FIELDS = (
