@@ -52,6 +52,11 @@ class Storage(Protocol):
         NotFound when there is none."""
         ...
 
+    def read_range(self, key: str, *, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from offset ``start`` (fewer at the end of the object);
+        raises NotFound when there is none."""
+        ...
+
     def head(self, key: str) -> ObjectInfo | None: ...
 
     def copy(self, source: str, target: str) -> None:

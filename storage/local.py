@@ -56,6 +56,14 @@ class LocalStorage:
         except MISSING:
             raise NotFound(f"No object {key!r}.", code="object_not_found") from None
 
+    def read_range(self, key: str, *, start: int, length: int) -> bytes:
+        try:
+            with self.path(key).open("rb") as source:
+                source.seek(start)
+                return source.read(max(0, length))
+        except MISSING:
+            raise NotFound(f"No object {key!r}.", code="object_not_found") from None
+
     def download(self, key: str, into: BinaryIO) -> None:
         try:
             with self.path(key).open("rb") as source:

@@ -87,6 +87,22 @@ class S3Storage:
         with response["Body"] as body:
             return body.read()
 
+    def read_range(self, key: str, *, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as error:
+            if _is_missing(error):
+                raise NotFound(f"No object {key!r}.", code="object_not_found") from None
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # start at or past the end
+            raise
+        with response["Body"] as body:
+            return body.read(length)
+
     def download(self, key: str, into: BinaryIO) -> None:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))

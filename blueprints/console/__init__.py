@@ -1,8 +1,9 @@
 """The review console at /moderation/: server-rendered pages for moderators and admins.
 
 HTML glue only: every action calls the service the JSON API calls (ugc.moderation,
-identity.bans, commerce.flows, webhooks, security.api_keys, leaderboards, analytics), so no
-decision is implemented twice. Sign-in, sessions and CSRF are in auth.py and web.py.
+identity.bans, commerce.flows, feedback, webhooks, security.api_keys, leaderboards,
+analytics), so no decision is implemented twice. Sign-in, sessions and CSRF are in auth.py
+and web.py.
 """
 
 from flask import Blueprint, Flask
@@ -34,6 +35,7 @@ from blueprints.console import (  # noqa: E402,F401  (register the views)
     auth,
     commerce,
     dashboard,
+    feedback,
     leaderboards,
     players,
     queue,

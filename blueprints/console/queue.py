@@ -19,8 +19,10 @@ from blueprints.moderation.schemas import (
     ReportResolutionSchema,
 )
 from player_platform.db import utcnow
-from player_platform.ugc import moderation, queue
+from player_platform.errors import NotFound
+from player_platform.ugc import moderation, previews, queue
 from player_platform.ugc.models import TYPES
+from player_platform.ugc.policy import ARCHIVE_TYPES
 from player_platform.ugc.reports import REASONS
 
 PREVIEW_URL_SECONDS = 300  # images shown from a presigned URL that expires soon
@@ -80,6 +82,7 @@ def item_page(ugc_id: uuid.UUID):
         item=case.item,
         image_url=_image_url(case.item),
         text=_text(case.item),
+        archive=_archive(case.item),
         now=utcnow(),
         two_person=p.settings.ugc_two_person_removal,
     )
@@ -96,10 +99,17 @@ def _text(item) -> str | None:
     if not item.content_type.startswith("text/") or item.virus_status == "infected":
         return None
     try:
-        data = platform().storage.get(item.object_key)
-    except FileNotFoundError:
+        data = platform().storage.read_range(item.object_key, start=0, length=TEXT_PREVIEW_BYTES)
+    except NotFound:
         return None
-    return data[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _archive(item) -> previews.ArchiveListing | None:
+    """The first members of a map's, mod's or bundle's zip (ranged reads, bounded)."""
+    if item.type not in ARCHIVE_TYPES or item.virus_status == "infected":
+        return None
+    return previews.archive_listing(platform().storage, key=item.object_key)
 
 
 def _item_url(ugc_id: uuid.UUID) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import cast, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, selectinload
 
-from player_platform.identity.models import Identity, User
+from player_platform.identity.models import STAFF_ROLES, Identity, User
 from player_platform.pagination import Page, Position
 
 PROVIDERS = ("email", "steam", "epic", "twitch")
@@ -33,6 +34,18 @@ def search_users(
     users = list(session.scalars(query))
     more, users = len(users) > limit, users[:limit]
     return Page(users, Position(users[-1].created_at, users[-1].id).encode() if more else None)
+
+
+def staff_members(session: Session, *, limit: int = 200) -> list[User]:
+    """Moderators and admins by display name (whom a report can be assigned to)."""
+    roles = cast(User.roles, JSONB)
+    query = (
+        select(User)
+        .where(or_(*(roles.contains([role]) for role in sorted(STAFF_ROLES))))
+        .order_by(User.display_name, User.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def _matches(q: str):
