@@ -6,14 +6,28 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event, func
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    TypeDecorator,
+    cast,
+    create_engine,
+    event,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -96,6 +110,18 @@ def insert_for(session: Session, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
+
+
+def json_array_holds_any(
+    session: Session, column: Any, values: Iterable[str]
+) -> ColumnElement[bool]:
+    """``column`` (a JSON array of strings) holds one of ``values``: JSONB containment on
+    PostgreSQL, ``json_each`` on the embedded SQLite."""
+    values = sorted(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return or_(*(cast(column, JSONB).contains([value]) for value in values))
+    members = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(members).where(members.c.value.in_(values)))
 
 
 def contains_pattern(text: str) -> str:
@@ -212,7 +238,9 @@ def database_unreachable(error: Exception) -> bool:
         return True
     if not isinstance(error, OperationalError):
         return False
-    sqlstate = getattr(error.orig, "sqlstate", None)
+    if not hasattr(error.orig, "sqlstate"):
+        return error.connection_invalidated  # not psycopg: SQLite's errors are not outages
+    sqlstate = error.orig.sqlstate
     return (
         error.connection_invalidated
         or sqlstate is None  # no server answer at all: refused, reset, timed out

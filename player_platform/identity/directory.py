@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from sqlalchemy import cast, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from player_platform.db import json_array_holds_any
 from player_platform.identity.models import STAFF_ROLES, Identity, User
 from player_platform.pagination import Page, Position
 
@@ -38,10 +38,9 @@ def search_users(
 
 def staff_members(session: Session, *, limit: int = 200) -> list[User]:
     """Moderators and admins by display name (whom a report can be assigned to)."""
-    roles = cast(User.roles, JSONB)
     query = (
         select(User)
-        .where(or_(*(roles.contains([role]) for role in sorted(STAFF_ROLES))))
+        .where(json_array_holds_any(session, User.roles, STAFF_ROLES))
         .order_by(User.display_name, User.id)
         .limit(limit)
     )
