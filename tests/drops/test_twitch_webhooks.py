@@ -130,12 +130,18 @@ def test_the_per_player_limit_and_the_cap_refuse_the_extra_drops(client, platfor
     _post(client, fake_twitch.drop_notification(events))
     _drain(platform)
     with platform.db.unit_of_work() as session:
-        refusals = sorted(r for r in session.scalars(select(Drop.refusal)) if r)
-    balances = [_balance(platform, users[t]) for t in ("1001", "1002")]
-    # Whoever comes first takes two; the cap stops the third grant, whatever it was.
-    assert sum(balances) == 3 and max(balances) == 2
-    assert refusals in (["cap_reached", "limit_reached"], ["cap_reached", "cap_reached"])
-    assert len(twitch.fulfilled()) == 3
+        refusals = dict(session.execute(select(Drop.entitlement_id, Drop.refusal)).all())
+    # Granted in the notification's order: 1001 takes two, its third is past the limit,
+    # 1002's first is the third and last the cap allows.
+    assert [refusals[e["entitlement_id"]] for e in events] == [
+        None,
+        None,
+        "limit_reached",
+        None,
+        "cap_reached",
+    ]
+    assert [_balance(platform, users[t]) for t in ("1001", "1002")] == [2, 1]
+    assert twitch.fulfilled() == {events[i]["entitlement_id"] for i in (0, 1, 3)}
 
 
 def test_a_drop_for_an_unlinked_twitch_user_waits_and_is_granted_on_linking(
