@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from player_platform.commerce import catalog, grants
@@ -153,6 +153,32 @@ def grant_waiting(
             update(Drop).where(Drop.id.in_([w.id for w in waiting])).values(user_id=user_id)
         )
     return len(waiting) - len(_allocate(session, waiting, jobs, now))
+
+
+def move_player(
+    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, jobs: Jobs, now: datetime
+) -> int:
+    """Account merge: the source's drops and per-campaign counts become the target's (so a
+    limit still counts both), then the drops waiting for the target's Twitch accounts (one
+    may have just moved here) are granted to it. Returns how many were granted."""
+    counted = session.scalars(
+        select(DropPlayerCount.campaign_id).where(DropPlayerCount.user_id == source_id)
+    ).all()
+    _lock(session, counted)
+    counts = _counts(session, {(c, u) for c in counted for u in (source_id, target_id)})
+    moved = {c: counts.get((c, target_id), 0) + counts[c, source_id] for c in counted}
+    _store_counts(session, {(c, target_id): n for c, n in moved.items()})
+    session.execute(delete(DropPlayerCount).where(DropPlayerCount.user_id == source_id))
+    session.execute(update(Drop).where(Drop.user_id == source_id).values(user_id=target_id))
+    twitch_ids = session.scalars(
+        select(Identity.provider_id)
+        .where(Identity.user_id == target_id, Identity.provider == "twitch")
+        .order_by(Identity.provider_id)
+    ).all()
+    return sum(
+        grant_waiting(session, user_id=target_id, twitch_user_id=t, jobs=jobs, now=now)
+        for t in twitch_ids
+    )
 
 
 @dataclass(frozen=True)

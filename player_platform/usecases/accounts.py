@@ -17,15 +17,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
+from player_platform.drops import service as drops
 from player_platform.identity import merge, privacy
 from player_platform.identity.models import User
 from player_platform.jobs import Jobs
 from player_platform.ugc import privacy as ugc
 from player_platform.wallet import service as wallet
 
-# Each step moves one domain's holdings: step(session, source_id=..., target_id=..., now=...).
+# Each step moves one domain's holdings: step(session, source_id=..., target_id=..., jobs=...,
+# now=...); jobs carry what must happen after the commit (a granted drop's report to Twitch).
 MergeStep = Callable[..., Any]
-MERGE_STEPS: tuple[MergeStep, ...] = (wallet.move_holdings, ugc.move_items)
+MERGE_STEPS: tuple[MergeStep, ...] = (wallet.move_holdings, ugc.move_items, drops.move_player)
 # name -> section(session, user) returning JSON-ready data.
 ExportSection = Callable[[Session, User], Any]
 EXPORT_SECTIONS: dict[str, ExportSection] = {"ugc": ugc.export_section}
@@ -36,14 +38,20 @@ ERASE_STEPS: tuple[EraseStep, ...] = (ugc.erase_content,)
 
 
 def merge_accounts(
-    session: Session, *, target: User, source_id: uuid.UUID, origin: Origin, now: datetime
+    session: Session,
+    *,
+    jobs: Jobs,
+    target: User,
+    source_id: uuid.UUID,
+    origin: Origin,
+    now: datetime,
 ) -> User:
     """Fold account ``source_id`` into ``target`` with everything it holds; returns ``target``."""
     merged = merge.merge_accounts(
         session, target=target, source_id=source_id, origin=origin, now=now
     )
     for step in MERGE_STEPS:
-        step(session, source_id=source_id, target_id=target.id, now=now)
+        step(session, source_id=source_id, target_id=target.id, jobs=jobs, now=now)
     return merged
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid
+from player_platform.jobs import Jobs
 from player_platform.pagination import Page, Position
 from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 
@@ -368,7 +369,12 @@ def reconcile(session: Session) -> list[Mismatch]:
 
 
 def move_holdings(
-    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    jobs: Jobs,  # a merge step's argument: nothing here waits for the commit
+    now: datetime,
 ) -> dict[str, int]:
     """Account merge: move active entitlements and wallet balances (and debts) to the target.
 
