@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from player_platform.db import utcnow
 from player_platform.drops.models import Drop, DropCampaign
-from player_platform.wallet.models import Entitlement, Wallet
+from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 from player_platform.webhooks.models import WebhookEvent
 from tests import factories
 from tests.drops.conftest import (
@@ -199,3 +199,33 @@ def test_reconciliation_receives_what_a_lost_webhook_missed(platform, twitch):
     assert counts["granted"] == 25
     assert _balance(platform, users["1002"]) == 25
     assert len(twitch.fulfilled()) == 25
+
+
+def test_a_batch_of_drops_settles_a_debt_and_the_ledger_adds_up(client, platform, twitch):
+    from player_platform.wallet import service as wallet
+
+    _, users = _setup(platform, limit=5)
+    with platform.db.unit_of_work() as session:  # a chargeback left 3 gems owed
+        owed = wallet.locked_wallet(session, user_id=users["1001"], sku_id="gems", now=utcnow())
+        owed.debt = 3
+    events = [twitch.entitle(user_id="1001", benefit_id="benefit-a") for _ in range(5)]
+    post_twitch(client, fake_twitch.drop_notification(events))
+    post_twitch(client, fake_twitch.drop_notification(events))  # the same, a new message id
+    drain(platform)
+    with platform.db.unit_of_work() as session:
+        held = session.scalar(select(Wallet).where(Wallet.user_id == users["1001"]))
+        ledger = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.wallet_id == held.id)
+            .order_by(LedgerEntry.balance_after.desc(), LedgerEntry.quantity)
+        ).all()
+        assert wallet.reconcile(session) == []
+    assert (held.balance, held.debt) == (2, 0)
+    assert [(e.change_type, e.quantity, e.balance_after) for e in ledger] == [
+        ("grant", 1, 5),
+        ("grant", 1, 4),
+        ("grant", 1, 3),
+        ("clawback", -3, 2),
+        ("grant", 1, 2),
+        ("grant", 1, 1),
+    ]
