@@ -181,6 +181,25 @@ def move_player(
     )
 
 
+def grant_linked(session: Session, *, jobs: Jobs, now: datetime) -> int:
+    """Grant the waiting drops whose Twitch user is linked now: a link that committed while a
+    notification for that user was being recorded found nothing to grant, and the drop, which
+    had found no owner, was left waiting (the periodic reconciliation sweeps them)."""
+    linked = session.execute(
+        select(Identity.user_id, Identity.provider_id)
+        .where(
+            Identity.provider == "twitch",
+            Identity.provider_id.in_(
+                select(Drop.twitch_user_id).where(Drop.status == "waiting").distinct()
+            ),
+        )
+        .order_by(Identity.provider_id)
+    ).all()
+    return sum(
+        grant_waiting(session, user_id=u, twitch_user_id=t, jobs=jobs, now=now) for u, t in linked
+    )
+
+
 @dataclass(frozen=True)
 class _Waiting:
     """A drop to grant: its campaign is locked and its player known."""

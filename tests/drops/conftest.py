@@ -82,3 +82,14 @@ def drain(platform) -> None:
     """Run the queued webhook and fulfilment jobs to the end."""
     queues = [platform.jobs.queue(name) for name in ("webhook_processing", "fulfilment")]
     SimpleWorker(queues, connection=platform.redis).work(burst=True)
+
+
+def link_stranded(platform, user_id, twitch_user_id) -> None:
+    """The Twitch identity stored without the link use case: as when a link commits while a
+    notification for that user is being recorded, that user's drops stay waiting."""
+    with platform.db.unit_of_work() as session:
+        session.execute(
+            sa.insert(Identity).values(
+                user_id=user_id, provider="twitch", provider_id=twitch_user_id, linked_at=utcnow()
+            )
+        )

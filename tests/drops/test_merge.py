@@ -4,25 +4,10 @@ for that Twitch user are granted to the survivor."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from player_platform.db import utcnow
-from player_platform.identity.models import Identity
 from tests.commerce.conftest import steam_player
-from tests.drops.conftest import campaign, drain, post_twitch, seed_rewards
+from tests.drops.conftest import campaign, drain, link_stranded, post_twitch, seed_rewards
 from tests.fakes import twitch as fake_twitch
 from tests.support import signed_up
-
-
-def _link(platform, user_id, twitch_user_id) -> None:
-    """The Twitch identity stored without the link use case: as when a link commits while a
-    notification for that user is being recorded, its drops stay waiting."""
-    with platform.db.unit_of_work() as session:
-        session.execute(
-            sa.insert(Identity).values(
-                user_id=user_id, provider="twitch", provider_id=twitch_user_id, linked_at=utcnow()
-            )
-        )
 
 
 def _merge(client, steam, retired: dict) -> dict:
@@ -49,7 +34,7 @@ def test_a_merge_grants_the_moved_twitch_users_waiting_drops_to_the_survivor(
     events = [twitch.entitle(user_id="3001", benefit_id="benefit-a") for _ in range(3)]
     post_twitch(client, fake_twitch.drop_notification(events))
     drain(platform)
-    _link(platform, retired["user"]["id"], "3001")
+    link_stranded(platform, retired["user"]["id"], "3001")
 
     survivor = _merge(client, steam, retired)
     drain(platform)
@@ -67,7 +52,7 @@ def test_a_merge_moves_the_drops_and_the_limit_counts_both_accounts(
         seed_rewards(session)
         campaign(session, benefit_ids=["benefit-a"], limit=2)
     retired = signed_up(platform)
-    _link(platform, retired["user"]["id"], "3001")
+    link_stranded(platform, retired["user"]["id"], "3001")
     earned = [twitch.entitle(user_id="3001", benefit_id="benefit-a") for _ in range(2)]
     post_twitch(client, fake_twitch.drop_notification(earned))
     drain(platform)

@@ -18,6 +18,7 @@ from tests.drops.conftest import (
     TWITCH_URL,
     campaign,
     drain,
+    link_stranded,
     link_twitch_users,
     post_twitch,
     seed_rewards,
@@ -229,3 +230,26 @@ def test_a_batch_of_drops_settles_a_debt_and_the_ledger_adds_up(client, platform
         ("grant", 1, 2),
         ("grant", 1, 1),
     ]
+
+
+def test_reconciliation_grants_drops_left_waiting_for_a_user_linked_meanwhile(
+    client, platform, twitch
+):
+    from player_platform.drops import fulfilment
+
+    with platform.db.unit_of_work() as session:
+        seed_rewards(session)
+        campaign(session, benefit_ids=["benefit-c"], reward="cape")
+        player = factories.player(session, platform)
+    data = twitch.entitle(user_id="2001", benefit_id="benefit-c")
+    post_twitch(client, fake_twitch.drop_notification([data]))
+    drain(platform)
+    link_stranded(platform, player.user_id, "2001")
+    counts = fulfilment.reconcile(
+        platform.db, helix=platform.helix, jobs=platform.jobs, clock=utcnow
+    )
+    drain(platform)
+    assert counts["granted_linked"] == 1
+    mine = client.get("/v1/me/drops", headers=bearer(player.access_token)).get_json()
+    assert [d["entitlement_id"] for d in mine["items"]] == [data["entitlement_id"]]
+    assert twitch.fulfilled() == {data["entitlement_id"]}
