@@ -92,10 +92,12 @@ def receive(
         else ()
     )
     fresh = [row for row in rows if row["entitlement_id"] in inserted]
-    waiting = [
-        _Waiting(r["id"], r["campaign_id"], r["user_id"], r["entitlement_id"]) for r in fresh
+    grantable = [
+        _Waiting(r["id"], r["campaign_id"], r["user_id"], r["entitlement_id"])
+        for r in fresh
+        if r["status"] == "waiting" and r["user_id"]
     ]
-    refused = _allocate(session, [w for w in waiting if w.user_id], jobs, now)
+    refused = _allocate(session, grantable, jobs, now)
     outcome = {"known": len(entitlements) - len(fresh)}
     for row in fresh:
         status = row["status"]

@@ -253,3 +253,25 @@ def test_reconciliation_grants_drops_left_waiting_for_a_user_linked_meanwhile(
     mine = client.get("/v1/me/drops", headers=bearer(player.access_token)).get_json()
     assert [d["entitlement_id"] for d in mine["items"]] == [data["entitlement_id"]]
     assert twitch.fulfilled() == {data["entitlement_id"]}
+
+
+def test_drops_outside_a_campaign_or_its_window_are_refused_not_granted(client, platform, twitch):
+    earlier = utcnow() - timedelta(days=3)
+    with platform.db.unit_of_work() as session:
+        seed_rewards(session)
+        campaign(session, benefit_ids=["benefit-a"])
+        campaign(
+            session, benefit_ids=["benefit-old"], starts_at=earlier, ends_at=earlier + timedelta(1)
+        )
+        users = link_twitch_users(session, ["1001"])
+    events = [
+        twitch.entitle(user_id="1001", benefit_id=benefit)
+        for benefit in ("benefit-unknown", "benefit-old")
+    ]
+    post_twitch(client, fake_twitch.drop_notification(events))
+    drain(platform)
+    with platform.db.unit_of_work() as session:
+        refusals = dict(session.execute(select(Drop.entitlement_id, Drop.refusal)).all())
+    assert [refusals[e["entitlement_id"]] for e in events] == ["no_campaign", "outside_window"]
+    assert _balance(platform, users["1001"]) == 0
+    assert twitch.fulfilled() == set()
