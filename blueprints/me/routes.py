@@ -298,7 +298,12 @@ class MeMerge(MethodView):
             else:
                 source_id = merge.owner_of_identity(session, found)
             user = accounts.merge_accounts(
-                session, target=current_actor().user, source_id=source_id, origin=origin(), now=now
+                session,
+                jobs=p.jobs,
+                target=current_actor().user,
+                source_id=source_id,
+                origin=origin(),
+                now=now,
             )
             return service.profile(user)
 

@@ -72,3 +72,28 @@ def grant_sku(
                 )
             )
     return granted
+
+
+def grant_sku_each(
+    session: Session,
+    *,
+    sku: Sku,
+    quantity: int,
+    grants: list[tuple[uuid.UUID, str]],
+    reason: str,
+    now: datetime,
+) -> None:
+    """``grant_sku`` for a batch of ``(user_id, effect)`` in a few statements, whatever its
+    size: the same keys (so each effect still grants once) and one ledger entry per effect."""
+    check_grantable(session, sku)
+    credits, durables = [], []
+    for part, count in sorted(catalog.expand(session, sku, quantity), key=lambda x: x[0].sku_id):
+        for user_id, effect in grants:
+            if part.type == "consumable":
+                reference = f"{effect}:grant:{part.sku_id}"
+                credits.append(wallet.Credit(user_id, part.sku_id, count, reference))
+            else:
+                key = f"{effect}:{part.sku_id}"
+                durables.append({"user_id": user_id, "sku_id": part.sku_id, "grant_key": key})
+    wallet.credit_many(session, credits=credits, reason=reason, now=now)
+    wallet.grant_entitlements(session, grants=durables, order_id=None, now=now)

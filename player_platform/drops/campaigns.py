@@ -31,6 +31,8 @@ AUDITED = (
     "per_player_limit",
     "total_cap",
 )
+# A subscription in these states is there or on its way: asking again would make a second one.
+LIVE_SUBSCRIPTION = ("requested", "webhook_callback_verification_pending", "enabled")
 
 
 def active(session: Session, *, now: datetime) -> list[DropCampaign]:
@@ -83,7 +85,7 @@ def update(
     old = _snapshot(campaign)
     for name, value in changes.items():
         setattr(campaign, name, value)
-    if subscribe and campaign.subscription_status not in ("enabled", "requested"):
+    if subscribe and campaign.subscription_status not in LIVE_SUBSCRIPTION:
         _request_subscription(campaign)
     _check(session, campaign)
     campaign.updated_at = now

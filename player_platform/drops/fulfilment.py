@@ -103,8 +103,13 @@ def reconcile(
     db: Database, *, helix: Helix, jobs: Jobs, clock: Callable[[], datetime]
 ) -> dict[str, int]:
     """Page through the entitlements Twitch still lists as CLAIMED: receive those a lost
-    webhook missed, and report again those we granted but Twitch did not record."""
-    totals: dict[str, int] = {}
+    webhook missed, and report again those we granted but Twitch did not record. First,
+    the drops left waiting for a Twitch user who is linked by now are granted."""
+    totals = {
+        "granted_linked": db.transaction(
+            lambda session: service.grant_linked(session, jobs=jobs, now=clock())
+        )
+    }
     after = None
     while True:
         rows, after = helix.entitlements(after=after, fulfillment_status="CLAIMED")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from player_platform.commerce import catalog, grants
@@ -71,106 +71,195 @@ def _entitlement(data: dict, id_key: str, time_key: str, *, now: datetime):
 def receive(
     session: Session, *, entitlements: list[TwitchEntitlement], jobs: Jobs, now: datetime
 ) -> dict[str, int]:
-    """Record the entitlements not seen before and grant those whose player is known; the
-    outcome counted by status (``known`` for ids seen before)."""
+    """Record the entitlements not seen before and grant those whose player is known, in the
+    order Twitch listed them; the outcome counted by status (``known`` for ids seen before)."""
     unique = list({e.entitlement_id: e for e in entitlements}.values())
     campaigns = _campaigns_for({e.benefit_id for e in unique}, session)
     _lock(session, [c.id for cs in campaigns.values() for c in cs])
-    known = set(
+    owners = _owners(session, {e.twitch_user_id for e in unique})
+    rows = [
+        _row(e, _pick(campaigns.get(e.benefit_id, []), e.earned_at), owners, now) for e in unique
+    ]
+    table = Drop.__table__
+    inserted = set(
         session.scalars(
-            select(Drop.entitlement_id).where(
-                Drop.entitlement_id.in_([e.entitlement_id for e in unique])
-            )
+            insert_for(session, table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["entitlement_id"])
+            .returning(table.c.entitlement_id)
         )
+        if rows
+        else ()
     )
-    fresh = [e for e in unique if e.entitlement_id not in known]
-    owners = _owners(session, {e.twitch_user_id for e in fresh})
-    drops = []
-    for e in fresh:
-        campaign = _pick(campaigns.get(e.benefit_id, []), e.earned_at)
-        drop = Drop(
-            entitlement_id=e.entitlement_id,
-            benefit_id=e.benefit_id,
-            twitch_user_id=e.twitch_user_id,
-            campaign_id=campaign.id if campaign else None,
-            user_id=owners.get(e.twitch_user_id),
-            status="waiting",
-            earned_at=e.earned_at,
-            received_at=now,
-            fulfil_attempts=0,
-        )
-        if campaign is None:
-            drop.status, drop.refusal = "refused", "no_campaign"
-        elif not campaign.starts_at <= e.earned_at < campaign.ends_at:
-            drop.status, drop.refusal = "refused", "outside_window"
-        drops.append(drop)
-    session.add_all(drops)
-    _allocate(session, [d for d in drops if d.status == "waiting" and d.user_id], jobs, now)
-    outcome = {"known": len(known) + len(entitlements) - len(unique)}
-    for drop in drops:
-        outcome[drop.status] = outcome.get(drop.status, 0) + 1
+    fresh = [row for row in rows if row["entitlement_id"] in inserted]
+    grantable = [
+        _Waiting(r["id"], r["campaign_id"], r["user_id"], r["entitlement_id"])
+        for r in fresh
+        if r["status"] == "waiting" and r["user_id"]
+    ]
+    refused = _allocate(session, grantable, jobs, now)
+    outcome = {"known": len(entitlements) - len(fresh)}
+    for row in fresh:
+        status = row["status"]
+        if status == "waiting" and row["user_id"]:
+            status = "refused" if row["id"] in refused else "granted"
+        outcome[status] = outcome.get(status, 0) + 1
     return outcome
+
+
+def _row(e: TwitchEntitlement, campaign, owners: dict, now: datetime) -> dict[str, Any]:
+    """The drop row of a new entitlement: waiting (granted next, if its player is known), or
+    refused outright."""
+    refusal = None
+    if campaign is None:
+        refusal = "no_campaign"
+    elif not campaign.starts_at <= e.earned_at < campaign.ends_at:
+        refusal = "outside_window"
+    return {
+        "id": uuid.uuid4(),
+        "entitlement_id": e.entitlement_id,
+        "benefit_id": e.benefit_id,
+        "twitch_user_id": e.twitch_user_id,
+        "campaign_id": campaign.id if campaign else None,
+        "user_id": owners.get(e.twitch_user_id),
+        "status": "refused" if refusal else "waiting",
+        "refusal": refusal,
+        "earned_at": e.earned_at,
+        "received_at": now,
+        "fulfil_attempts": 0,
+    }
 
 
 def grant_waiting(
     session: Session, *, user_id: uuid.UUID, twitch_user_id: str, jobs: Jobs, now: datetime
 ) -> int:
-    """Grant the drops that waited for ``twitch_user_id`` to be linked (now, to ``user_id``)."""
+    """Grant the drops that waited for ``twitch_user_id`` to be linked (now, to ``user_id``),
+    in the order they were earned."""
     campaign_ids = session.scalars(
         select(Drop.campaign_id)
         .where(Drop.twitch_user_id == twitch_user_id, Drop.status == "waiting")
         .distinct()
     ).all()
     _lock(session, [c for c in campaign_ids if c is not None])
-    waiting = list(
-        session.scalars(
-            select(Drop)
+    waiting = [
+        _Waiting(drop_id, campaign_id, user_id, entitlement_id)
+        for drop_id, campaign_id, entitlement_id in session.execute(
+            select(Drop.id, Drop.campaign_id, Drop.entitlement_id)
             .where(Drop.twitch_user_id == twitch_user_id, Drop.status == "waiting")
-            .order_by(Drop.earned_at, Drop.id)
+            .order_by(Drop.earned_at, Drop.entitlement_id)
             .with_for_update()
         )
+    ]
+    if waiting:
+        session.execute(
+            update(Drop).where(Drop.id.in_([w.id for w in waiting])).values(user_id=user_id)
+        )
+    return len(waiting) - len(_allocate(session, waiting, jobs, now))
+
+
+def move_player(
+    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, jobs: Jobs, now: datetime
+) -> int:
+    """Account merge: the source's drops and per-campaign counts become the target's (so a
+    limit still counts both), then the drops waiting for the target's Twitch accounts (one
+    may have just moved here) are granted to it. Returns how many were granted."""
+    counted = session.scalars(
+        select(DropPlayerCount.campaign_id).where(DropPlayerCount.user_id == source_id)
+    ).all()
+    _lock(session, counted)
+    counts = _counts(session, {(c, u) for c in counted for u in (source_id, target_id)})
+    moved = {c: counts.get((c, target_id), 0) + counts[c, source_id] for c in counted}
+    _store_counts(session, {(c, target_id): n for c, n in moved.items()})
+    session.execute(delete(DropPlayerCount).where(DropPlayerCount.user_id == source_id))
+    session.execute(update(Drop).where(Drop.user_id == source_id).values(user_id=target_id))
+    twitch_ids = session.scalars(
+        select(Identity.provider_id)
+        .where(Identity.user_id == target_id, Identity.provider == "twitch")
+        .order_by(Identity.provider_id)
+    ).all()
+    return sum(
+        grant_waiting(session, user_id=target_id, twitch_user_id=t, jobs=jobs, now=now)
+        for t in twitch_ids
     )
-    for drop in waiting:
-        drop.user_id = user_id
-    _allocate(session, waiting, jobs, now)
-    return sum(d.status == "granted" for d in waiting)
 
 
-def _allocate(session: Session, drops: list[Drop], jobs: Jobs, now: datetime) -> None:
-    """Grant ``drops`` (campaigns locked, players known) in order until a limit or the cap."""
+def grant_linked(session: Session, *, jobs: Jobs, now: datetime) -> int:
+    """Grant the waiting drops whose Twitch user is linked now: a link that committed while a
+    notification for that user was being recorded found nothing to grant, and the drop, which
+    had found no owner, was left waiting (the periodic reconciliation sweeps them)."""
+    linked = session.execute(
+        select(Identity.user_id, Identity.provider_id)
+        .where(
+            Identity.provider == "twitch",
+            Identity.provider_id.in_(
+                select(Drop.twitch_user_id).where(Drop.status == "waiting").distinct()
+            ),
+        )
+        .order_by(Identity.provider_id)
+    ).all()
+    return sum(
+        grant_waiting(session, user_id=u, twitch_user_id=t, jobs=jobs, now=now) for u, t in linked
+    )
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A drop to grant: its campaign is locked and its player known."""
+
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    user_id: uuid.UUID
+    entitlement_id: str
+
+
+def _allocate(session: Session, drops: list[_Waiting], jobs: Jobs, now: datetime) -> set:
+    """Grant ``drops`` in the order given until a player's limit or the campaign's cap, in a
+    few statements per batch; returns the ids of those refused."""
     if not drops:
-        return
-    session.flush()
+        return set()
     counts = _counts(session, {(d.campaign_id, d.user_id) for d in drops})
     campaigns = {d.campaign_id: session.get(DropCampaign, d.campaign_id) for d in drops}
-    skus = {c.id: catalog.get_sku(session, c.reward_sku_id) for c in campaigns.values()}
-    for drop in sorted(drops, key=lambda d: (str(d.user_id), d.earned_at, d.entitlement_id)):
+    granted: dict[uuid.UUID, list[_Waiting]] = {c: [] for c in campaigns}
+    refusals: dict[str, list[uuid.UUID]] = {"cap_reached": [], "limit_reached": []}
+    for drop in drops:
         campaign, key = campaigns[drop.campaign_id], (drop.campaign_id, drop.user_id)
         if campaign.total_cap is not None and campaign.granted_count >= campaign.total_cap:
-            drop.status, drop.refusal = "refused", "cap_reached"
+            refusals["cap_reached"].append(drop.id)
         elif counts.get(key, 0) >= campaign.per_player_limit:
-            drop.status, drop.refusal = "refused", "limit_reached"
+            refusals["limit_reached"].append(drop.id)
         else:
             counts[key] = counts.get(key, 0) + 1
             campaign.granted_count += 1
-            with session.no_autoflush:
-                _grant(session, campaign, skus[campaign.id], drop, now=now)
+            granted[campaign.id].append(drop)
+    for campaign_id, batch in granted.items():
+        _grant(session, campaigns[campaign_id], batch, now=now)
+    for refusal, ids in refusals.items():
+        if ids:
+            session.execute(
+                update(Drop).where(Drop.id.in_(ids)).values(status="refused", refusal=refusal)
+            )
     _store_counts(session, counts)
     jobs.enqueue_after_commit(session, "fulfilment", FULFIL_JOB)
+    return {i for ids in refusals.values() for i in ids}
 
 
-def _grant(session: Session, campaign: DropCampaign, sku, drop: Drop, *, now: datetime) -> None:
-    grants.grant_sku(
+def _grant(session: Session, campaign: DropCampaign, drops: list[_Waiting], *, now) -> None:
+    """Reward each drop once (keyed on ``drop:<entitlement id>``) and mark it granted."""
+    if not drops:
+        return
+    grants.grant_sku_each(
         session,
-        effect=f"drop:{drop.entitlement_id}",
-        user_id=drop.user_id,
-        sku=sku,
+        sku=catalog.get_sku(session, campaign.reward_sku_id),
         quantity=campaign.reward_quantity,
+        grants=[(d.user_id, f"drop:{d.entitlement_id}") for d in drops],
         reason=f"drop:{campaign.name}"[:255],
         now=now,
     )
-    drop.status, drop.granted_at = "granted", now
-    drop.fulfilment, drop.fulfil_after = "pending", now
+    session.execute(
+        update(Drop)
+        .where(Drop.id.in_([d.id for d in drops]))
+        .values(status="granted", granted_at=now, fulfilment="pending", fulfil_after=now)
+    )
 
 
 def _counts(session: Session, keys: set[tuple]) -> dict[tuple, int]:

@@ -50,7 +50,12 @@ def erase_state(session: Session, *, jobs: Jobs, user_id: uuid.UUID, now: dateti
 
 
 def move_state(
-    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    jobs: Jobs,  # a merge step's argument: nothing here waits for the commit
+    now: datetime,
 ) -> dict[str, int]:
     """The retired account's state rows become the survivor's; where both have a row of one
     message (a broadcast, or a message naming both), the survivor's keeps the earlier read and

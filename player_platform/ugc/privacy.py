@@ -91,7 +91,12 @@ def erase_content(session: Session, *, jobs: Jobs, user_id: uuid.UUID, now: date
 
 
 def move_items(
-    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    jobs: Jobs,  # a merge step's argument: nothing here waits for the commit
+    now: datetime,
 ) -> dict[str, int]:
     """Account merge: the retired account's items and their appeals belong to the survivor.
     Ratings and reports stay with the retired account (one per player and item: moving them

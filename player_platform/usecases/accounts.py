@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
-from player_platform.drops.models import Drop
+from player_platform.drops import privacy as drops_privacy
+from player_platform.drops import service as drops
 from player_platform.feedback import privacy as feedback
 from player_platform.identity import merge, privacy
 from player_platform.identity.models import User
@@ -28,27 +28,14 @@ from player_platform.messaging import privacy as inbox
 from player_platform.ugc import privacy as ugc
 from player_platform.wallet import service as wallet
 
-# Each step moves one domain's holdings: step(session, source_id=..., target_id=..., now=...).
+# Each step moves one domain's holdings: step(session, source_id=..., target_id=..., jobs=...,
+# now=...); jobs carry what must happen after the commit (a granted drop's report to Twitch).
 MergeStep = Callable[..., Any]
 MERGE_STEPS: tuple[MergeStep, ...] = (
     *(wallet.move_holdings, ugc.move_items, inbox.move_state, feedback.move_reports),
     mail.drop_tokens,
+    drops.move_player,
 )
-
-
-def drops_section(session: Session, user: User) -> list[dict[str, Any]]:
-    """The Twitch drops granted (or refused) to the player. It belongs in the drops domain
-    (player_platform/drops/privacy.py), here only while that package is being reworked.
-    Erasure and merge leave drops alone: a drop records a grant (accounting, like the ledger),
-    and the items it granted move with the wallet's holdings."""
-    drops = session.scalars(select(Drop).where(Drop.user_id == user.id).order_by(Drop.earned_at))
-    return [
-        {"id": str(d.id), "campaign_id": str(d.campaign_id) if d.campaign_id else None,
-         "benefit_id": d.benefit_id, "twitch_user_id": d.twitch_user_id, "status": d.status,
-         "refusal": d.refusal, "earned_at": d.earned_at.isoformat(),
-         "granted_at": d.granted_at.isoformat() if d.granted_at else None}
-        for d in drops
-    ]  # fmt: skip
 
 
 # name -> section(session, user) returning JSON-ready data.
@@ -58,7 +45,7 @@ EXPORT_SECTIONS: dict[str, ExportSection] = {
     "inbox": inbox.export_section,
     "mail": mail.export_section,
     "feedback": feedback.export_section,
-    "drops": drops_section,
+    "drops": drops_privacy.export_section,
 }
 # Each step erases one domain's data: step(session, jobs=..., user_id=..., now=...); jobs carry
 # what must happen after the commit (deleting files from object storage). What accounting must
@@ -73,14 +60,20 @@ ERASE_STEPS: tuple[EraseStep, ...] = (
 
 
 def merge_accounts(
-    session: Session, *, target: User, source_id: uuid.UUID, origin: Origin, now: datetime
+    session: Session,
+    *,
+    jobs: Jobs,
+    target: User,
+    source_id: uuid.UUID,
+    origin: Origin,
+    now: datetime,
 ) -> User:
     """Fold account ``source_id`` into ``target`` with everything it holds; returns ``target``."""
     merged = merge.merge_accounts(
         session, target=target, source_id=source_id, origin=origin, now=now
     )
     for step in MERGE_STEPS:
-        step(session, source_id=source_id, target_id=target.id, now=now)
+        step(session, source_id=source_id, target_id=target.id, jobs=jobs, now=now)
     return merged
 
 

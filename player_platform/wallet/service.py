@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid
+from player_platform.jobs import Jobs
 from player_platform.pagination import Page, Position
 from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 
@@ -38,21 +39,33 @@ def grant_entitlement(
     now: datetime,
 ) -> Entitlement:
     """Grant a durable SKU once per ``grant_key``; a repeat returns the existing grant."""
-    table = Entitlement.__table__
-    session.execute(
-        insert_for(session, table)
-        .values(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            sku_id=sku_id,
-            order_id=order_id,
-            grant_key=grant_key,
-            status="active",
-            granted_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["grant_key"])
+    grant_entitlements(
+        session,
+        grants=[{"user_id": user_id, "sku_id": sku_id, "grant_key": grant_key}],
+        order_id=order_id,
+        now=now,
     )
     return session.scalars(select(Entitlement).where(Entitlement.grant_key == grant_key)).one()
+
+
+def grant_entitlements(
+    session: Session, *, grants: list[dict], order_id: uuid.UUID | None, now: datetime
+) -> None:
+    """Grant durable SKUs (``user_id``, ``sku_id``, ``grant_key`` each), once per grant key, in
+    one statement."""
+    if grants:
+        session.execute(
+            insert_for(session, Entitlement.__table__)
+            .values(
+                [
+                    {"id": uuid.uuid4(), "order_id": order_id, "status": "active"}
+                    | {"granted_at": now}
+                    | grant
+                    for grant in grants
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["grant_key"])
+        )
 
 
 def revoke_entitlements(
@@ -160,6 +173,85 @@ def credit(
         wallet.debt -= settled
         _append(session, wallet, change_type="clawback", quantity=-settled, now=now, reason="debt")
     return wallet
+
+
+@dataclass(frozen=True)
+class Credit:
+    user_id: uuid.UUID
+    sku_id: str
+    quantity: int
+    reference: str
+
+
+def credit_many(session: Session, *, credits: list[Credit], reason: str, now: datetime) -> int:
+    """``credit`` for a batch in a few statements: every wallet locked once (in id order), one
+    ``grant`` entry per credit in the order given, each ``reference`` once, debts settled from
+    the new balance. Returns the number of entries added."""
+    if not credits:
+        return 0
+    keys = sorted({(c.user_id, c.sku_id) for c in credits}, key=str)
+    session.execute(
+        insert_for(session, Wallet.__table__)
+        .values(
+            [
+                {"id": uuid.uuid4(), "user_id": u, "sku_id": s, "balance": 0, "debt": 0}
+                | {"updated_at": now}
+                for u, s in keys
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "sku_id"])
+    )
+    wallets = session.scalars(
+        select(Wallet)
+        .where(tuple_(Wallet.user_id, Wallet.sku_id).in_(keys))
+        .order_by(Wallet.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_key = {(w.user_id, w.sku_id): w for w in wallets}
+    used = set(  # the wallets are locked: no one else adds these references meanwhile
+        session.scalars(
+            select(LedgerEntry.reference).where(
+                LedgerEntry.reference.in_([c.reference for c in credits])
+            )
+        )
+    )
+    entries: list[dict] = []
+    for c in credits:
+        if c.reference not in used:
+            used.add(c.reference)
+            entries.append(
+                _entry(by_key[c.user_id, c.sku_id], "grant", c.quantity, now)
+                | {"reason": reason, "reference": c.reference}
+            )
+    credited = {e["wallet_id"] for e in entries}
+    for wallet in wallets:
+        if wallet.id in credited and wallet.debt:
+            settled = min(wallet.debt, wallet.balance)
+            wallet.debt -= settled
+            entries.append(_entry(wallet, "clawback", -settled, now) | {"reason": "debt"})
+    if entries:
+        session.execute(LedgerEntry.__table__.insert(), entries)
+    session.flush()
+    return sum(e["change_type"] == "grant" for e in entries)
+
+
+def _entry(wallet: Wallet, change_type: str, quantity: int, now: datetime) -> dict:
+    """A ledger row that moves ``wallet`` (held locked) by ``quantity``."""
+    wallet.balance += quantity
+    wallet.updated_at = now
+    return {
+        "id": uuid.uuid4(),
+        "wallet_id": wallet.id,
+        "sku_id": wallet.sku_id,
+        "change_type": change_type,
+        "quantity": quantity,
+        "balance_after": wallet.balance,
+        "order_id": None,
+        "reason": None,
+        "reference": None,
+        "created_at": now,
+    }
 
 
 def spend(
@@ -277,7 +369,12 @@ def reconcile(session: Session) -> list[Mismatch]:
 
 
 def move_holdings(
-    session: Session, *, source_id: uuid.UUID, target_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    jobs: Jobs,  # a merge step's argument: nothing here waits for the commit
+    now: datetime,
 ) -> dict[str, int]:
     """Account merge: move active entitlements and wallet balances (and debts) to the target.
 

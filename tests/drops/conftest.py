@@ -3,10 +3,12 @@ for the storm), and a signer of EventSub messages pointed at the app."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from rq import SimpleWorker
 
 from player_platform.db import utcnow
 from player_platform.drops import campaigns
@@ -14,6 +16,9 @@ from player_platform.identity.models import Identity, User
 from tests import factories
 from tests.factories import TEST_ORIGIN
 from tests.fakes import twitch as fake_twitch
+from tests.fakes.twitch import EventSubSender
+
+TWITCH_URL = "/v1/webhooks/twitch"
 
 REWARDS = (
     {"sku_id": "gems", "type": "consumable", "name": "Gems", "prices": {"USD": 10}},
@@ -64,3 +69,27 @@ def link_twitch_users(session, twitch_user_ids) -> dict[str, uuid.UUID]:
         ],
     )
     return users
+
+
+def post_twitch(client, body: dict, *, message_type="notification", **signing):
+    """POST ``body`` to the Twitch webhook, signed as EventSub signs it."""
+    raw = json.dumps(body).encode()
+    headers = EventSubSender(TWITCH_URL).signed(raw, message_type=message_type, **signing)
+    return client.post(TWITCH_URL, data=raw, headers=headers)
+
+
+def drain(platform) -> None:
+    """Run the queued webhook and fulfilment jobs to the end."""
+    queues = [platform.jobs.queue(name) for name in ("webhook_processing", "fulfilment")]
+    SimpleWorker(queues, connection=platform.redis).work(burst=True)
+
+
+def link_stranded(platform, user_id, twitch_user_id) -> None:
+    """The Twitch identity stored without the link use case: as when a link commits while a
+    notification for that user is being recorded, that user's drops stay waiting."""
+    with platform.db.unit_of_work() as session:
+        session.execute(
+            sa.insert(Identity).values(
+                user_id=user_id, provider="twitch", provider_id=twitch_user_id, linked_at=utcnow()
+            )
+        )

@@ -36,6 +36,8 @@ class FakeTwitch:
     # Per-id answers to hand out instead of SUCCESS: id -> [status, ...] (one per PATCH)
     patch_answers: dict[str, list[str]] = field(default_factory=dict)
     patched: list[list[str]] = field(default_factory=list)  # entitlement_ids of each PATCH
+    # Subscription creations still to answer 503, as Helix does in an outage.
+    subscribe_outages: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -47,6 +49,7 @@ class FakeTwitch:
             self.entitlements.clear()
             self.patch_answers.clear()
             self.patched.clear()
+            self.subscribe_outages = 0
 
     def entitle(self, *, user_id: str, benefit_id: str, game_id: str = "9002") -> dict:
         """Twitch grants a drop: the entitlement, CLAIMED, and its EventSub event data."""
@@ -174,6 +177,13 @@ def _check_app_token(state: FakeTwitch):
 
 
 def _subscribe(state: FakeTwitch):
+    with state.lock:
+        outage, state.subscribe_outages = (
+            state.subscribe_outages,
+            max(0, state.subscribe_outages - 1),
+        )
+    if outage:
+        return _helix_fail(503, "Service Unavailable")
     body = request.get_json(silent=True) or {}
     if body.get("type") != "drop.entitlement.grant" or body.get("version") != "1":
         return _helix_fail(400, "unsupported subscription type")
@@ -244,7 +254,7 @@ def _update_entitlements(state: FakeTwitch):
     return jsonify({"data": [{"status": s, "ids": i} for s, i in groups.items()]})
 
 
-HTTP_REASONS = {400: "Bad Request", 401: "Unauthorized"}
+HTTP_REASONS = {400: "Bad Request", 401: "Unauthorized", 503: "Service Unavailable"}
 
 
 def _rfc3339(moment: datetime) -> str:
