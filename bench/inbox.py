@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import shlex
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import redis
@@ -30,7 +26,13 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from leaderboards import SECRET, SERVERS, drive, get  # noqa: E402
+from leaderboards import (  # noqa: E402
+    SECRET,
+    drive,
+    get,
+    print_ratio_table,
+    running_server,
+)
 
 from player_platform.__main__ import migrate  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
@@ -130,27 +132,7 @@ def main() -> None:
     print(f"seeded {PLAYERS:,} players x {OWN} messages + {BROADCASTS} broadcasts "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     redis.Redis.from_url(args.redis).flushdb()
-    env = {
-        **os.environ,
-        "PP_ENV": "development",
-        "PP_DATABASE_URL": url,
-        "PP_REDIS_URL": args.redis,
-        "PP_SECRET_KEY": SECRET,
-        "PP_JOBS_INLINE": "false",
-        "PP_RATE_LIMIT_READ_IP": "100000000",
-    }
-    command = SERVERS["granian"].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
-    )
-    log = open(args.server_log, "wb")  # noqa: SIM115  (the access log, out of the way)
-    server = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(args, "granian", database_url=url, redis_url=args.redis):
         scenarios = {
             "/healthz": lambda: get("/healthz"),
             "inbox, page 1 of 20": lambda: authed("/v1/me/inbox?limit=20", random.choice(tokens)),
@@ -164,10 +146,6 @@ def main() -> None:
             rows.append(
                 (name, *asyncio.run(drive(args.port, make, args.seconds, args.connections)))
             )
-    finally:
-        server.terminate()
-        server.wait()
-        log.close()
     redis.Redis.from_url(args.redis).flushdb()
 
     print(
@@ -175,14 +153,7 @@ def main() -> None:
         f"connections, {args.seconds:g} s per scenario, {READERS} readers with "
         f"{OWN + BROADCASTS} messages each"
     )
-    health = rows[0][1]
-    head = f"| {'scenario':<22} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
-    print(head + " of /healthz |")
-    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|-------------|")
-    for name, rate, p50, p99, errors in rows:
-        line = f"| {name:<22} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |"
-        print(f"{line} {rate / health:10.0%} |")
-    print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
+    print_ratio_table(rows)
 
 
 if __name__ == "__main__":

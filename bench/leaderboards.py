@@ -260,6 +260,19 @@ def running_server(
             process.wait()
 
 
+def print_ratio_table(rows: list[tuple[str, float, float, float, int]]) -> None:
+    """One row a scenario with its share of the first row (/healthz, measured in the same run),
+    then the command that produced the figures."""
+    health = rows[0][1]
+    head = f"| {'scenario':<22} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
+    print(head + " of /healthz |")
+    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|-------------|")
+    for name, rate, p50, p99, errors in rows:
+        line = f"| {name:<22} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |"
+        print(f"{line} {rate / health:10.0%} |")
+    print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=sorted(SERVERS), default="gunicorn")

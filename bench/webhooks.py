@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import random
-import shlex
 import sys
 import urllib.request
 import uuid
@@ -30,7 +29,13 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from leaderboards import drive, fresh_database, get, running_server  # noqa: E402
+from leaderboards import (  # noqa: E402
+    drive,
+    fresh_database,
+    get,
+    print_ratio_table,
+    running_server,
+)
 
 from tests.fakes import twitch as fake_twitch  # noqa: E402
 from tests.fakes.twitch import EventSubSender  # noqa: E402
@@ -114,14 +119,7 @@ def main() -> None:
         f"\ngranian, {args.workers} workers x {args.threads} threads, {args.connections} "
         f"connections, {args.seconds:g} s per scenario, {args.batch} entitlements a notification"
     )
-    health = rows[0][1]
-    head = f"| {'scenario':<22} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
-    print(head + " of /healthz |")
-    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|-------------|")
-    for name, rate, p50, p99, errors in rows:
-        line = f"| {name:<22} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |"
-        print(f"{line} {rate / health:10.0%} |")
-    print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
+    print_ratio_table(rows)
 
 
 if __name__ == "__main__":
