@@ -3,6 +3,11 @@ routes), players and staff made in the database (for every other test), TOTP, he
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
 
@@ -72,3 +77,32 @@ def create_api_key(client, admin, scopes=("leaderboards:write",)) -> dict:
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def worker_process(settings, *queues: str, **env: str) -> subprocess.Popen:
+    """A real `python -m workers <queues> --no-scheduler` on the test's database and Redis, in a
+    session of its own so that ``kill_worker`` reaches RQ's work horse (a forked child) too."""
+    environment = {
+        **os.environ,
+        "PP_ENV": "test",
+        "PP_DATABASE_URL": settings.database_url,
+        "PP_REDIS_URL": settings.redis_url,
+        "PP_SECRET_KEY": settings.secret_key,
+        "PP_JOBS_INLINE": "false",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers", *queues, "--no-scheduler"],
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def kill_worker(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work horse, as a crash would; nothing is left running."""
+    with contextlib.suppress(ProcessLookupError):  # the horse may outlive its worker
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)

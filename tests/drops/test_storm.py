@@ -6,10 +6,7 @@ entitlement is reported FULFILLED to the Helix stand-in."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +22,7 @@ from player_platform.webhooks.models import WebhookEvent
 from tests.drops.conftest import campaign, link_twitch_users, seed_rewards
 from tests.fakes import twitch as fake_twitch
 from tests.fakes.twitch import EventSubSender
+from tests.support import kill_worker, worker_process
 from workers.drops import fulfil_drops
 
 A_VIEWERS, A_LIMIT, B_VIEWERS, B_CAP = 1980, 5, 300, 100
@@ -42,21 +40,17 @@ def _entitlements(twitch) -> list[dict]:
     return events
 
 
-def _worker(live_platform, database_url, redis_url) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PP_ENV": "test",
-        "PP_DATABASE_URL": database_url,
-        "PP_REDIS_URL": redis_url,
-        "PP_SECRET_KEY": live_platform.settings.secret_key,
-        "PP_JOBS_INLINE": "false",
-        "PP_TWITCH_API_URL": live_platform.settings.twitch_api_url,
-        "PP_TWITCH_AUTH_URL": live_platform.settings.twitch_auth_url,
-        "PP_TWITCH_CLIENT_ID": fake_twitch.CLIENT_ID,
-        "PP_TWITCH_CLIENT_SECRET": fake_twitch.CLIENT_SECRET,
-    }
-    command = [sys.executable, "-m", "workers", "webhook_processing", "fulfilment"]
-    return subprocess.Popen([*command, "--no-scheduler"], env=env, stderr=subprocess.DEVNULL)
+def _worker(live_platform) -> subprocess.Popen:
+    s = live_platform.settings
+    return worker_process(
+        s,
+        "webhook_processing",
+        "fulfilment",
+        PP_TWITCH_API_URL=s.twitch_api_url,
+        PP_TWITCH_AUTH_URL=s.twitch_auth_url,
+        PP_TWITCH_CLIENT_ID=fake_twitch.CLIENT_ID,
+        PP_TWITCH_CLIENT_SECRET=fake_twitch.CLIENT_SECRET,
+    )
 
 
 def _processed(db) -> int:
@@ -83,7 +77,7 @@ def test_a_storm_of_drops_delivered_twice_through_a_crash_grants_each_once(
         again = message_id if number % 2 else str(uuid.uuid4())
         deliveries += [(body, message_id), (body, again)]
 
-    worker = _worker(live_platform, database_url, redis_url)
+    worker = _worker(live_platform)
     try:
         with ThreadPoolExecutor(8) as pool:
             answers = pool.map(lambda d: sender.send(d[0], message_id=d[1]).status_code, deliveries)
@@ -92,10 +86,8 @@ def test_a_storm_of_drops_delivered_twice_through_a_crash_grants_each_once(
             while _processed(db) < 10 and time.monotonic() < deadline:
                 time.sleep(0.05)
         assert _processed(db) >= 10  # the worker got going before it died
-        worker.send_signal(signal.SIGKILL)
     finally:
-        worker.kill()
-        worker.wait(timeout=20)
+        kill_worker(worker)
     assert codes == {200}
     redis.flushdb()  # the queued jobs are lost with it
 

@@ -6,11 +6,8 @@ INSTREAM and never answers, so the kill lands mid-scan."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
 import socketserver
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -28,7 +25,7 @@ from player_platform.ugc.models import UgcItem
 from player_platform.ugc.uploads import scan_job_id
 from storage.s3 import S3Storage
 from tests.storage.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, s3_client
-from tests.support import bearer, register
+from tests.support import bearer, kill_worker, register, worker_process
 from tests.ugc.conftest import png, sha256
 
 SILENCE_SECONDS = 3  # PP_JOB_HEARTBEAT_SILENCE_SECONDS for both workers
@@ -88,28 +85,15 @@ def live_ugc(settings, committing_db, s3_endpoint, s3_bucket, clamav_url) -> Pla
 
 def _worker(p: Platform, *args: str, clamav_url: str) -> subprocess.Popen:
     s = p.settings
-    env = {
-        **os.environ,
-        "PP_ENV": "test",
-        "PP_DATABASE_URL": s.database_url,
-        "PP_REDIS_URL": s.redis_url,
-        "PP_SECRET_KEY": s.secret_key,
-        "PP_JOBS_INLINE": "false",
-        "PP_STORAGE_URL": s.storage_url,
-        "PP_S3_ENDPOINT_URL": s.s3_endpoint_url,
-        "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
-        "PP_CLAMAV_URL": clamav_url,
-        "PP_JOB_HEARTBEAT_SILENCE_SECONDS": str(SILENCE_SECONDS),
-    }
-    # A session of its own: the kill reaches RQ's work horse (a forked child) as well.
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers", *args, "--no-scheduler"],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    return worker_process(
+        s,
+        *args,
+        PP_STORAGE_URL=s.storage_url,
+        PP_S3_ENDPOINT_URL=s.s3_endpoint_url,
+        AWS_ACCESS_KEY_ID=S3_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=S3_SECRET_KEY,
+        PP_CLAMAV_URL=clamav_url,
+        PP_JOB_HEARTBEAT_SILENCE_SECONDS=str(SILENCE_SECONDS),
     )
 
 
@@ -150,8 +134,7 @@ def test_a_worker_killed_mid_scan_loses_no_item(live_ugc, silent_clamd, clamav_u
         assert silent_clamd.streaming.wait(60), "the first worker never reached clamd"
         assert p.jobs.queue("scan_content").fetch_job(job_id).get_status() == "started"
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
+        kill_worker(first)
 
     assert (_item(p, ugc_id).status, _item(p, ugc_id).virus_status) == ("scanning", "pending")
     # The dead worker's heartbeat falls silent: the job no longer counts as running.
@@ -169,8 +152,7 @@ def test_a_worker_killed_mid_scan_loses_no_item(live_ugc, silent_clamd, clamav_u
     try:
         _, errors = fresh.communicate(timeout=120)
     finally:
-        if fresh.poll() is None:
-            os.killpg(fresh.pid, signal.SIGKILL)
+        kill_worker(fresh)
     assert fresh.returncode == 0, errors
 
     redrive = p.jobs.queue("maintenance").fetch_job("redrive-after-kill")
