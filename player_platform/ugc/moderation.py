@@ -250,6 +250,8 @@ def resolve_report(
         .values(report_count=UgcItem.report_count - 1)
         .execution_options(synchronize_session=False)
     )
+    _audit_resolution(session, "report", report_id, outcome=outcome, moderator=moderator,
+                      notes=notes)  # fmt: skip
     if outcome == "upheld" and _item(session, ugc_id).status != "removed":
         decide(session, desk, ugc_id=ugc_id, action="remove", moderator=moderator,
                reason="report upheld", notes=notes)  # fmt: skip
@@ -272,12 +274,30 @@ def resolve_appeal(
     item = _item(session, appeal.ugc_id, lock=True)
     if not _close_appeal(session, item=item, status=outcome, moderator=moderator, notes=notes):
         _refuse_resolved(appeal, what="appeal")
+    _audit_resolution(session, "appeal", appeal_id, outcome=outcome, moderator=moderator,
+                      notes=notes)  # fmt: skip
     if outcome == "restored":
         decide(session, desk, ugc_id=item.id, action="restore", moderator=moderator,
                reason="appeal granted", notes=notes)  # fmt: skip
     else:
         notify_owner(session, desk.jobs, item=item, event="appeal_upheld", reason=notes or "")
     return session.get_one(UgcAppeal, appeal_id, populate_existing=True)
+
+
+def _audit_resolution(
+    session: Session,
+    what: str,
+    row_id: uuid.UUID,
+    *,
+    outcome: str,
+    moderator: Moderator,
+    notes: str | None,
+) -> None:
+    """Who resolved a report or an appeal, how and why (an upheld report or a restoring appeal
+    also records the item's own transition)."""
+    record(session, actor_id=moderator.id, action=f"ugc_{what}.resolve",
+           resource_type=f"ugc_{what}", resource_id=row_id, origin=moderator.origin,
+           old={"status": "open"}, new={"status": outcome, "notes": notes})  # fmt: skip
 
 
 def _refuse_resolved(row: UgcReport | UgcAppeal | None, *, what: str) -> None:

@@ -12,6 +12,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from player_platform.app import create_app
+from player_platform.audit.models import AuditLog
 from player_platform.db import utcnow
 from player_platform.platform import Platform, bind_current
 from player_platform.ugc.models import BlockedHash, UgcItem, UgcReport
@@ -278,3 +279,31 @@ def test_two_person_rule_a_removal_needs_a_second_moderator(two_person_client, p
     confirmed = decide(client, second, item, "remove")
     assert confirmed.get_json()["status"] == "removed"
     assert confirmed.get_json()["removal_proposed_by"] is None
+
+
+def test_every_report_and_appeal_resolution_is_audited(client, platform, mod):
+    owner, reporter = player(client), player(client)
+    with platform.db.unit_of_work() as session:
+        item = make_item(session, owner_id=owner["id"])
+        removed = make_item(session, owner_id=owner["id"], status="removed")
+    report = client.post(
+        f"/v1/ugc/{item}/reports", json={"reason": "spam"}, headers=reporter["headers"]
+    ).get_json()["id"]
+    appeal = client.post(
+        f"/v1/ugc/{removed}/appeals", json={"message": "Please"}, headers=owner["headers"]
+    ).get_json()["id"]
+    for path, outcome in ((f"reports/{report}", "dismissed"), (f"appeals/{appeal}", "upheld")):
+        answer = client.post(
+            f"/v1/moderation/{path}/resolve",
+            json={"outcome": outcome, "notes": "checked"},
+            headers=mod["headers"],
+        )
+        assert answer.status_code == 200, answer.get_json()
+    with platform.db.unit_of_work() as session:
+        entries = session.scalars(
+            select(AuditLog).where(AuditLog.resource_id.in_([report, appeal]))
+        ).all()
+        assert sorted((e.action, e.new_values["status"], e.actor_id) for e in entries) == [
+            ("ugc_appeal.resolve", "upheld", mod["id"]),
+            ("ugc_report.resolve", "dismissed", mod["id"]),
+        ]
