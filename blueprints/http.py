@@ -119,6 +119,10 @@ def _actor(slot: str, resolve: Callable[..., Actor]) -> Actor:
     return actor
 
 
+# The codes a staff-only route answers 403 with (its OpenAPI alt_response description).
+STAFF_ERRORS = "forbidden, mfa_required"
+
+
 def staff(role: str) -> Actor:
     actor = current_actor()
     actor.require_role(role)

@@ -6,11 +6,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.admin import bp
-from blueprints.http import BEARER_AUTH, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, platform, staff
 from player_platform.analytics import service as analytics
 from player_platform.errors import Invalid
 
-STAFF_ERRORS = "forbidden, mfa_required"
 DEFAULT_DAYS = 30
 
 

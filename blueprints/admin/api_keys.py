@@ -8,7 +8,7 @@ from blueprints.admin.schemas import (
     ApiKeySchema,
     PageQuerySchema,
 )
-from blueprints.http import BEARER_AUTH, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, origin, platform, staff
 from player_platform.db import utcnow
 from player_platform.security import api_keys
 
@@ -18,7 +18,7 @@ class ApiKeyCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(ApiKeyCreateSchema)
     @bp.response(201, ApiKeyCreatedSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def post(self, body):
         """Create a server API key; the key is in this answer only (admin)"""
         with platform().db.unit_of_work() as session:
@@ -29,7 +29,7 @@ class ApiKeyCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(PageQuerySchema, location="query")
     @bp.response(200, ApiKeyPageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
         """Server API keys, newest first, never the keys themselves (admin)"""
         with platform().db.unit_of_work() as session:
@@ -41,7 +41,7 @@ class ApiKeyCollection(MethodView):
 class ApiKeyItem(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, ApiKeySchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="api_key_not_found")
     def get(self, key_id):
         """One server API key (admin)"""
@@ -51,7 +51,7 @@ class ApiKeyItem(MethodView):
 
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, ApiKeySchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="api_key_not_found")
     def delete(self, key_id):
         """Revoke a server API key at once (admin)"""

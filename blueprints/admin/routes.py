@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from blueprints.admin import bp
 from blueprints.admin.schemas import AuditLogPageSchema, AuditLogQuerySchema
-from blueprints.http import BEARER_AUTH, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, platform, staff
 from player_platform.audit import service as audit
 
 
@@ -11,7 +11,7 @@ class AuditLogCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AuditLogQuerySchema, location="query")
     @bp.response(200, AuditLogPageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
         """The audit log, newest first (admin)"""
         with platform().db.unit_of_work() as session:

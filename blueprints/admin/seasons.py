@@ -1,7 +1,7 @@
 from flask.views import MethodView
 
 from blueprints.admin import bp
-from blueprints.http import BEARER_AUTH, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, origin, platform, staff
 from blueprints.leaderboards import index
 from blueprints.leaderboards.schemas import SeasonCreateSchema, SeasonSchema, SeasonUpdateSchema
 from player_platform.db import utcnow
@@ -13,7 +13,7 @@ class SeasonAdminCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SeasonCreateSchema)
     @bp.response(201, SeasonSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(409, description="season_exists")
     def post(self, body):
         """Create a season (admin)"""
@@ -28,7 +28,7 @@ class SeasonAdminItem(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SeasonUpdateSchema)
     @bp.response(200, SeasonSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="season_not_found")
     @bp.alt_response(409, description="season_closed")
     def patch(self, body, season_id):

@@ -4,12 +4,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.admin import bp
-from blueprints.http import BEARER_AUTH, current_actor, origin, platform
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_actor, origin, platform
 from blueprints.me.schemas import UserSchema
 from player_platform.db import utcnow
 from player_platform.identity import bans
-
-STAFF_ERRORS = "forbidden, mfa_required"
 
 
 class BanSchema(Schema):

@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from blueprints.admin import bp
 from blueprints.admin.schemas import WebhookEventPageSchema, WebhookEventSchema, WebhookQuerySchema
-from blueprints.http import BEARER_AUTH, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, origin, platform, staff
 from player_platform.db import utcnow
 from player_platform.webhooks import service as webhooks
 
@@ -12,7 +12,7 @@ class WebhookCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(WebhookQuerySchema, location="query")
     @bp.response(200, WebhookEventPageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
         """Inbound webhook events, newest first; `status=failed` lists those to replay (admin)"""
         with platform().db.unit_of_work() as session:

@@ -26,7 +26,15 @@ from blueprints.commerce.schemas import (
     VerifyReceiptSchema,
     WebhookAckSchema,
 )
-from blueprints.http import BEARER_AUTH, current_player, idempotent, origin, platform, staff
+from blueprints.http import (
+    BEARER_AUTH,
+    STAFF_ERRORS,
+    current_player,
+    idempotent,
+    origin,
+    platform,
+    staff,
+)
 from player_platform.commerce import catalog, flows, orders
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
@@ -58,7 +66,7 @@ class AdminSkuCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AdminSkuQuerySchema, location="query")
     @bp.response(200, SkuPageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
         """The whole catalog, inactive SKUs included (admin)"""
         with platform().db.unit_of_work() as session:
@@ -181,7 +189,7 @@ class AdminOrderCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AdminOrderQuerySchema, location="query")
     @bp.response(200, AdminOrderPageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
         """All orders, filtered (admin); flagged ones carry `flagged_at`"""
         with platform().db.unit_of_work() as session:

@@ -9,11 +9,10 @@ from blueprints.drops.schemas import (
     DropPageSchema,
     DropQuerySchema,
 )
-from blueprints.http import BEARER_AUTH, current_player, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_player, origin, platform, staff
 from player_platform.db import utcnow
 from player_platform.drops import campaigns, service
 
-STAFF_ERRORS = "forbidden, mfa_required"
 CAMPAIGN_ERRORS = (
     "invalid_window, cap_below_granted, reward_not_grantable, organization_required, sku_not_found"
 )

@@ -10,12 +10,18 @@ from blueprints.feedback.schemas import (
     FeedbackSchema,
     FeedbackTriageSchema,
 )
-from blueprints.http import BEARER_AUTH, current_player, idempotent, origin, platform, staff
+from blueprints.http import (
+    BEARER_AUTH,
+    STAFF_ERRORS,
+    current_player,
+    idempotent,
+    origin,
+    platform,
+    staff,
+)
 from player_platform.db import utcnow
 from player_platform.feedback import service as feedback
 from player_platform.feedback.service import AttachmentDeclaration, Report
-
-STAFF_ERRORS = "forbidden, mfa_required"
 
 
 @bp.route("")

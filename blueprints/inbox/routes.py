@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from blueprints.http import BEARER_AUTH, current_player, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_player, origin, platform, staff
 from blueprints.inbox import bp
 from blueprints.inbox.schemas import (
     ClaimSchema,
@@ -79,7 +79,7 @@ class MessageCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(MessageSendSchema)
     @bp.response(201, SentMessageSchema)
-    @bp.alt_response(403, description="forbidden, mfa_required")
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="sku_not_found")
     @bp.alt_response(422, description="unknown_recipients, not_a_currency, not_grantable")
     def post(self, body):

@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from blueprints.http import BEARER_AUTH, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, origin, platform, staff
 from blueprints.leaderboards import index, moderation_bp
 from blueprints.leaderboards.schemas import EntrySchema, RemovalSchema
 from player_platform.db import utcnow
@@ -12,7 +12,7 @@ class Entry(MethodView):
     @moderation_bp.doc(security=BEARER_AUTH)
     @moderation_bp.arguments(RemovalSchema)
     @moderation_bp.response(200, EntrySchema)
-    @moderation_bp.alt_response(403, description="forbidden, mfa_required")
+    @moderation_bp.alt_response(403, description=STAFF_ERRORS)
     @moderation_bp.alt_response(404, description="season_not_found, entry_not_found")
     def delete(self, body, season_id, user_id):
         """Take a player's score off the board; they cannot re-enter until restored"""
@@ -33,7 +33,7 @@ class Entry(MethodView):
 class RestoreEntry(MethodView):
     @moderation_bp.doc(security=BEARER_AUTH)
     @moderation_bp.response(200, EntrySchema)
-    @moderation_bp.alt_response(403, description="forbidden, mfa_required")
+    @moderation_bp.alt_response(403, description=STAFF_ERRORS)
     @moderation_bp.alt_response(404, description="season_not_found, entry_not_found")
     def post(self, season_id, user_id):
         """Put a removed score back on the board"""

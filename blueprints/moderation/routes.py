@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from blueprints.http import BEARER_AUTH, origin, platform, staff
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, origin, platform, staff
 from blueprints.moderation import bp
 from blueprints.moderation.schemas import (
     AppealResolutionSchema,
@@ -16,7 +16,6 @@ from player_platform.db import utcnow
 from player_platform.ugc import moderation, queue
 from player_platform.ugc.listing import HotLists
 
-STAFF = "forbidden, mfa_required"
 CLAIMED = "claimed_by_other"
 
 
@@ -39,7 +38,7 @@ class Queue(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(QueueQuerySchema, location="query")
     @bp.response(200, QueuePageSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(422, description="validation_error, invalid_cursor")
     def get(self, query):
         """What waits: items pending review or flagged, open reports, appeals; oldest first"""
@@ -55,7 +54,7 @@ class Queue(MethodView):
 class Claim(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, ModeratedItemSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="ugc_not_found")
     @bp.alt_response(409, description=f"{CLAIMED} (with claimed_by and claimed_until)")
     def post(self, ugc_id):
@@ -65,7 +64,7 @@ class Claim(MethodView):
 
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, ModeratedItemSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="ugc_not_found")
     @bp.alt_response(409, description=CLAIMED)
     def delete(self, ugc_id):
@@ -79,7 +78,7 @@ class Decision(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(DecisionSchema)
     @bp.response(200, ModeratedItemSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="ugc_not_found")
     @bp.alt_response(409, description=f"invalid_transition, {CLAIMED}, second_moderator_required")
     def post(self, body, ugc_id):
@@ -93,7 +92,7 @@ class ResolveReport(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(ReportResolutionSchema)
     @bp.response(200, ModeratedReportSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="report_not_found")
     @bp.alt_response(409, description=f"report_resolved, {CLAIMED}, invalid_transition")
     def post(self, body, report_id):
@@ -109,7 +108,7 @@ class ResolveAppeal(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AppealResolutionSchema)
     @bp.response(200, ModeratedAppealSchema)
-    @bp.alt_response(403, description=STAFF)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="appeal_not_found")
     @bp.alt_response(409, description=f"appeal_resolved, {CLAIMED}, invalid_transition")
     def post(self, body, appeal_id):
