@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from player_platform.db import iso_or_none
 from player_platform.drops.models import Drop
 from player_platform.identity.models import User
 
@@ -20,6 +21,6 @@ def export_section(session: Session, user: User) -> list[dict[str, Any]]:
         {"id": str(d.id), "campaign_id": str(d.campaign_id) if d.campaign_id else None,
          "benefit_id": d.benefit_id, "twitch_user_id": d.twitch_user_id, "status": d.status,
          "refusal": d.refusal, "earned_at": d.earned_at.isoformat(),
-         "granted_at": d.granted_at.isoformat() if d.granted_at else None}
+         "granted_at": iso_or_none(d.granted_at)}
         for d in drops
     ]  # fmt: skip

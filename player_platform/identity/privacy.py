@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from player_platform.audit.models import AuditLog
 from player_platform.audit.service import Origin, record
+from player_platform.db import iso_or_none
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, User
 from player_platform.identity.sessions import revoke_all
 
@@ -32,16 +33,16 @@ def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
             "roles": list(user.roles),
             "status": user.status,
             "status_reason": user.status_reason,
-            "status_until": _iso(user.status_until),
+            "status_until": iso_or_none(user.status_until),
             "mfa_enabled": user.totp_enabled_at is not None,
-            "created_at": _iso(user.created_at),
+            "created_at": iso_or_none(user.created_at),
         },
         "identities": [
             {
                 "provider": i.provider,
                 "provider_id": i.provider_id,
                 "email": i.provider_email,
-                "linked_at": _iso(i.linked_at),
+                "linked_at": iso_or_none(i.linked_at),
                 "details": i.details or {},
             }
             for i in user.identities
@@ -50,7 +51,7 @@ def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
             {
                 "action": link.action,
                 "provider": link.provider,
-                "created_at": _iso(link.created_at),
+                "created_at": iso_or_none(link.created_at),
             }
             for link in session.scalars(
                 select(AccountLink)
@@ -62,9 +63,9 @@ def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
             {
                 "ip": t.ip,
                 "user_agent": t.user_agent,
-                "created_at": _iso(t.created_at),
-                "expires_at": _iso(t.expires_at),
-                "revoked_at": _iso(t.revoked_at),
+                "created_at": iso_or_none(t.created_at),
+                "expires_at": iso_or_none(t.expires_at),
+                "revoked_at": iso_or_none(t.revoked_at),
             }
             for t in session.scalars(
                 select(RefreshToken)
@@ -77,7 +78,7 @@ def export(session: Session, *, user: User, now: datetime) -> dict[str, Any]:
                 "action": e.action,
                 "ip": e.ip,
                 "user_agent": e.user_agent,
-                "created_at": _iso(e.created_at),
+                "created_at": iso_or_none(e.created_at),
             }
             for e in session.scalars(
                 select(AuditLog)
@@ -107,7 +108,3 @@ def erase(session: Session, *, user: User, origin: Origin, now: datetime) -> Non
         resource_id=user.id,
         origin=origin,
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from player_platform.db import iso_or_none
 from player_platform.jobs import Jobs
 from player_platform.mail.models import EmailToken, Mail
 
@@ -26,7 +27,7 @@ def export_section(session: Session, user: Any) -> list[dict[str, Any]]:
             "template": m.template,
             "status": m.status,
             "created_at": m.created_at.isoformat(),
-            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "sent_at": iso_or_none(m.sent_at),
         }
         for m in mails
     ]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from player_platform.db import iso_or_none
 from player_platform.jobs import Jobs
 from player_platform.messaging.models import Message, MessageRecipient
 
@@ -37,7 +38,7 @@ def export_section(session: Session, user: Any) -> list[dict[str, Any]]:
             "attachments": message.attachments,
             "created_at": message.created_at.isoformat(),
             **{
-                f"{state}_at": _iso(getattr(row, f"{state}_at"))
+                f"{state}_at": iso_or_none(getattr(row, f"{state}_at"))
                 for state in ("read", "claimed", "deleted")
             },
         }
@@ -88,7 +89,3 @@ def move_state(
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((v for v in (a, b) if v is not None), default=None)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
