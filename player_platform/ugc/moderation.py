@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
-from player_platform.db import after_commit, insert_for
+from player_platform.db import after_commit, insert_for, iso_or_none
 from player_platform.errors import Conflict, InvalidState, NotFound
 from player_platform.jobs import Jobs
 from player_platform.ugc.listing import HotLists
@@ -70,7 +70,13 @@ def release(session: Session, *, ugc_id: uuid.UUID, moderator: Moderator) -> Ugc
 def _set_claim(
     session: Session, ugc_id: uuid.UUID, moderator: Moderator, **claim: object
 ) -> UgcItem:
-    """One conditional UPDATE of the claim columns; 409 while another moderator holds it."""
+    """One conditional UPDATE of the claim columns; 409 while another moderator holds it.
+    Taking or giving up a claim is audited; the holder renewing it is not a new fact."""
+    held_by = session.scalar(
+        select(UgcItem.claimed_by).where(
+            UgcItem.id == ugc_id, UgcItem.claimed_until > moderator.now
+        )
+    )
     changed = session.execute(
         update(UgcItem)
         .where(UgcItem.id == ugc_id, _claimable(moderator))
@@ -81,6 +87,13 @@ def _set_claim(
     item = _item(session, ugc_id)
     if changed is None:
         _refuse_claimed(item)
+    if held_by != claim["claimed_by"]:
+        record(session, actor_id=moderator.id,
+               action="ugc.claim" if claim["claimed_by"] else "ugc.release",
+               resource_type="ugc", resource_id=ugc_id, origin=moderator.origin,
+               old={"claimed_by": held_by and str(held_by)},
+               new={"claimed_by": item.claimed_by and str(item.claimed_by),
+                    "claimed_until": iso_or_none(item.claimed_until)})  # fmt: skip
     return item
 
 

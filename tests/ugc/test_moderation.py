@@ -132,9 +132,21 @@ def test_a_released_claim_frees_the_item(client, platform, mod):
         client.delete(f"/v1/moderation/ugc/{item}/claim", headers=other["headers"]).status_code
         == 409
     )
+    client.post(f"/v1/moderation/ugc/{item}/claim", headers=mod["headers"])  # a renewal
     released = client.delete(f"/v1/moderation/ugc/{item}/claim", headers=mod["headers"])
     assert released.get_json()["claimed_by"] is None
     assert decide(client, other, item, "reject").status_code == 200
+    with platform.db.unit_of_work() as session:
+        trail = session.execute(
+            select(AuditLog.action, AuditLog.actor_id, AuditLog.ip)
+            .where(AuditLog.resource_id == str(item), AuditLog.action.like("ugc.%"))
+            .order_by(AuditLog.created_at, AuditLog.id)
+        ).all()
+    assert [(action, actor) for action, actor, _ in trail][:2] == [
+        ("ugc.claim", mod["id"]),
+        ("ugc.release", mod["id"]),
+    ]
+    assert all(ip for _, _, ip in trail[:2])
 
 
 def test_decisions_move_the_item_tell_the_owner_and_keep_history(client, platform, mod):
