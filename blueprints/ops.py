@@ -13,7 +13,7 @@ from redis import RedisError
 from rq.registry import FailedJobRegistry
 from sqlalchemy import text
 
-from blueprints.http import platform
+from blueprints.http import current_server, platform
 from player_platform.db import Database
 from player_platform.drops import campaigns
 from player_platform.jobs import QUEUES, Jobs
@@ -21,6 +21,7 @@ from player_platform.outage import DEGRADATIONS, degraded
 from player_platform.webhooks import service as webhooks
 
 bp = Blueprint("ops", __name__)
+METRICS_SCOPE = "metrics:read"
 log = logging.getLogger(__name__)
 
 
@@ -145,6 +146,11 @@ def readyz() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    """Public by default (a scraper on a private network); with PP_METRICS_PUBLIC=false the
+    scraper sends a server API key holding ``metrics:read`` (Prometheus: ``authorization:
+    {type: ApiKey, credentials: <key>}``)."""
+    if not platform().settings.metrics_public:
+        current_server(METRICS_SCOPE)
     registry = current_app.extensions["player_platform.metrics"].registry
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
 

@@ -107,7 +107,6 @@ class Settings:
     epic_connect_issuer: str = "https://api.epicgames.dev/auth/v1/oauth"
     epic_client_id: str | None = None
     epic_deployment_id: str | None = None
-    epic_api_url: str = "https://api.epicgames.dev"
     epic_ecom_keys_url: str = (
         "https://ecommerceintegration-public-service-ecomprod02.ol.epicgames.com"
         "/ecommerceintegration/api/public/publickeys"

@@ -9,6 +9,7 @@ import logging
 from player_platform.app import create_app
 from player_platform.logs import JsonFormatter, request_id_var
 from player_platform.platform import Platform
+from tests.support import bearer, create_api_key, staff_tokens
 
 
 def test_healthz_and_readyz_answer_ok(client):
@@ -31,6 +32,20 @@ def test_metrics_count_requests_by_route(client):
     assert 'pp_http_requests_total{method="GET",route="/v1/me",status="401"} 1.0' in text
     assert "pp_http_request_duration_seconds_bucket" in text
     assert 'pp_queue_depth{queue="maintenance"} 0.0' in text
+
+
+def test_private_metrics_need_an_api_key_with_the_metrics_scope(settings, db):
+    platform = Platform.from_settings(dataclasses.replace(settings, metrics_public=False), db=db)
+    client = create_app(platform=platform).test_client()
+    admin = bearer(staff_tokens(platform, role="admin")["access_token"])
+    assert client.get("/metrics").get_json()["code"] == "api_key_required"
+    scores_only = create_api_key(client, admin)["key"]
+    refused = client.get("/metrics", headers={"Authorization": f"ApiKey {scores_only}"})
+    assert refused.status_code == 403
+    scraper = create_api_key(client, admin, scopes=["metrics:read"])["key"]
+    scraped = client.get("/metrics", headers={"Authorization": f"ApiKey {scraper}"})
+    assert scraped.status_code == 200
+    assert "pp_http_requests_total" in scraped.get_data(as_text=True)
 
 
 def test_request_id_is_echoed_or_made(client):

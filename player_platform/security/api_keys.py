@@ -18,7 +18,7 @@ from player_platform.pagination import Page, Position
 from player_platform.security.models import ApiKey
 from player_platform.security.tokens import hash_token, new_opaque_token
 
-SCOPES = ("leaderboards:write", "grants:write")
+SCOPES = ("leaderboards:write", "grants:write", "metrics:read")
 KEY_PREFIX = "pp_"
 LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at is written at most once a minute
 
