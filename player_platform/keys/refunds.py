@@ -3,7 +3,8 @@ commerce reversal hook (commerce.orders.REVERSAL_HOOKS; the composition root ins
 
 A key its owner revealed is revoked (shown ``burned``: the code may be in use). An unrevealed
 key goes back to its pool when the studio's policy says so (PP_KEYS_RETURN_UNREVEALED), else
-it is revoked too; one never delivered (its line was still short) always goes back. Lines still waiting are cancelled, so nothing more is bought for them.
+it is revoked too; one never delivered (its line was still short) always goes back. Lines
+still waiting are cancelled, so nothing more is bought for them.
 Exactly once: a repeat finds no key still held by the order."""
 
 from __future__ import annotations
