@@ -30,9 +30,14 @@ def claim(
     grant_key: str | None = None,
 ) -> list[GameKey]:
     """Take up to ``quantity`` available keys of ``sku_id`` for their owner, in one statement:
-    ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``. Concurrent
-    claims skip each other's rows instead of waiting, and each key is taken once (SQLite, which
-    has no row locks, serialises writers). Fewer come back when the pool runs short."""
+    ``WITH chosen AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) UPDATE ... FROM chosen
+    RETURNING``. Concurrent claims skip each other's rows instead of waiting, and each key is
+    taken once (SQLite, which has no row locks, serialises writers). Fewer come back when the
+    pool runs short.
+
+    A CTE, not ``WHERE id IN (subquery)``: PostgreSQL may run an IN subquery again for each row
+    it updates, and a LIMIT ... SKIP LOCKED subquery run again picks other rows (12 keys for a
+    1-key line, seen in tests/keys/test_concurrency.py); a CTE runs once."""
     if quantity <= 0:
         return []
     chosen = (
@@ -41,10 +46,11 @@ def claim(
         .order_by(GameKey.created_at)
         .limit(quantity)
         .with_for_update(skip_locked=True)
+        .cte("chosen")
     )
     claimed = session.scalars(
         update(GameKey)
-        .where(GameKey.id.in_(chosen.scalar_subquery()), GameKey.status == "available")
+        .where(GameKey.id == chosen.c.id, GameKey.status == "available")
         .values(
             status="assigned",
             user_id=owner_id,
