@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from player_platform.audit.service import Origin, record
 from player_platform.db import iso_or_none
 from player_platform.errors import Conflict, NotFound
+from player_platform.jobs import Jobs
 from player_platform.keys import codes, inventory
 from player_platform.keys.models import GameKey
+from player_platform.messaging import notifications
 from player_platform.pagination import Page, Position
 from player_platform.security.vault import Vault
 
@@ -63,6 +65,16 @@ def claim(
         .execution_options(synchronize_session=False)
     ).all()
     return list(claimed)
+
+
+def deliver(session: Session, keys: list[GameKey], *, jobs: Jobs, now: datetime) -> None:
+    """Hand claimed keys to their owner now (a drop reward): delivered, the owner told."""
+    for key in keys:
+        key.status, key.delivered_at, key.updated_at = "delivered", now, now
+    for owner_id, sku_id in sorted({(k.user_id, k.sku_id) for k in keys}):
+        notifications.notify(
+            session, jobs, user_id=owner_id, kind="keys.delivered", data={"sku_id": sku_id}
+        )
 
 
 def shown_status(key: GameKey) -> str:
