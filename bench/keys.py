@@ -36,7 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from player_platform.__main__ import migrate  # noqa: E402
+from bench.commerce import scratch_database  # noqa: E402
 from player_platform.audit.service import SYSTEM  # noqa: E402
 from player_platform.commerce.models import Order, Sku  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
@@ -49,28 +49,16 @@ from tests.conftest import serving  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes import stripe as fake_stripe  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "pp_bench_keys"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SECRET = "benchmark-secret-key-that-is-long-enough-for-production"
 ALPHABET = string.ascii_uppercase + string.digits
 
 
-def scratch_database() -> str:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(env="test", database_url=url))
-    return url
-
-
 def settings_for(tmp: str, **extra) -> Settings:
     return Settings(
         env="test",
-        database_url=scratch_database(),
+        database_url=scratch_database(DATABASE),
         redis_url=REDIS_URL,
         storage_url=f"file://{tmp}",
         secret_key=SECRET,
