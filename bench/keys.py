@@ -5,8 +5,9 @@
 
 On PostgreSQL (scratch database pp_bench_keys) with Redis database 13.
 - import: writes a CSV of ``--keys`` generated Steam codes, then imports it through the path
-  the CLI takes (`python -m player_platform keys import`: importer.import_codes, batches
-  sealed with AES-256-GCM, COPied and moved with INSERT ... ON CONFLICT DO NOTHING), and
+  the CLI takes (`python -m player_platform keys import`: importer.import_codes, codes checked
+  and sealed with AES-256-GCM in PP_KEYS_IMPORT_WORKERS processes, batches COPied and moved
+  with INSERT ... ON CONFLICT DO NOTHING), and
   prints keys/s, wall time and the peak RSS of this process (flat memory: it does not grow
   with the file). The file is then imported again: every line a duplicate.
 - purchase: the app served on loopback (werkzeug, threaded) with the fake Stripe; ``--threads``
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.commerce import scratch_database  # noqa: E402
+from player_platform.__main__ import sealer_pool  # noqa: E402
 from player_platform.audit.service import SYSTEM  # noqa: E402
 from player_platform.commerce.models import Order, Sku  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
@@ -108,7 +110,7 @@ def bench_import(count: int) -> None:
                     formats=platform.key_formats,
                     target=importer.Target("game", "steam", None, SYSTEM),
                     lines=lines, kind="csv", batch=platform.settings.keys_import_batch,
-                    threshold=10, now=utcnow,
+                    threshold=10, now=utcnow, sealers=sealer_pool(platform.settings),
                 )  # fmt: skip
             wall = time.perf_counter() - started
             print(
