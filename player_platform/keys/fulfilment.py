@@ -194,6 +194,8 @@ def _record(session: Session, ctx: Context, ask: Ask, purchase: Purchase) -> Non
     session.refresh(line)
     expected = "supplier_pending" if ask.supplier is not None else "purchasing"
     now = ctx.clock()
+    if ask.supplier is not None and purchase.status != "delivered" and line.status == expected:
+        return  # still at the supplier, never re-bought: the retry collects it again
     if line.status != expected or line.attempt != ask.attempt:
         if purchase.status == "delivered":  # codes we paid for: keep them, in the pool
             _store_codes(session, ctx.keeper, line, purchase, owner=None, now=now)
