@@ -22,6 +22,7 @@ from player_platform.leaderboards.models import (
 from player_platform.mail.models import EmailToken, Mail
 from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
+from player_platform.suppliers.models import SupplierOffer, SupplierOrderRecord, SupplierProduct
 from player_platform.ugc.models import (
     BlockedHash,
     UgcAppeal,
@@ -35,6 +36,9 @@ from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 from player_platform.webhooks.models import WebhookEvent
 
 __all__ = [
+    "SupplierOffer",
+    "SupplierOrderRecord",
+    "SupplierProduct",
     "AccountLink",
     "ApiKey",
     "AuditLog",

@@ -8,6 +8,7 @@ from functools import cached_property
 import fakeredis
 from redis import Redis
 
+from player_platform.commerce import catalog
 from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
@@ -29,6 +30,7 @@ from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
+from player_platform.suppliers.chain import SupplierChain, build_chain
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.policy import UgcPolicy
 from storage import Storage, open_storage
@@ -139,6 +141,14 @@ class Platform:
     def clamd(self) -> Clamd | None:
         """None without PP_CLAMAV_URL: items are then held for review, marked not_scanned."""
         return Clamd(self.settings.clamav_url) if self.settings.clamav_url else None
+
+    @cached_property
+    def suppliers(self) -> SupplierChain:
+        """The key suppliers as one KeySource (suppliers/base.py): the configured ones, each
+        behind its breaker, in each SKU's priority order."""
+        return build_chain(
+            self.settings, db=self.db, redis=self.redis, margin_floor=catalog.margin_floor
+        )
 
     @cached_property
     def twitch(self) -> TwitchOAuth:
