@@ -36,9 +36,6 @@ from player_platform.wallet.models import Entitlement, LedgerEntry, Wallet
 from player_platform.webhooks.models import WebhookEvent
 
 __all__ = [
-    "SupplierOffer",
-    "SupplierOrderRecord",
-    "SupplierProduct",
     "AccountLink",
     "ApiKey",
     "AuditLog",
@@ -67,6 +64,9 @@ __all__ = [
     "SeasonReward",
     "SeasonStanding",
     "Sku",
+    "SupplierOffer",
+    "SupplierOrderRecord",
+    "SupplierProduct",
     "UgcAppeal",
     "UgcDownload",
     "UgcItem",

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from redis import Redis
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-
-from redis import Redis
 
 from player_platform.config import Settings
 from player_platform.db import Database, insert_for, utcnow
