@@ -203,8 +203,11 @@ class SupplierChain:
         return Purchase("pending", supplier=supplier, external_order_id=order.external_order_id)
 
     def _record_asking(self, route: Route, *, quantity: int, order_ref: str) -> bool:
-        """Commit the intent before the call; False when this supplier had this order."""
-        with self.db.unit_of_work() as session:
+        """Commit the intent before the call, in a transaction of its own (``transaction``
+        refuses to run inside an open unit of work: the caller must not hold one across a
+        supplier call); False when this supplier had this order reference already."""
+
+        def insert(session: Session) -> bool:
             table = SupplierOrderRecord.__table__
             inserted = session.execute(
                 insert_for(session, table)
@@ -222,7 +225,9 @@ class SupplierChain:
                 .on_conflict_do_nothing(index_elements=["order_ref", "supplier"])
                 .returning(table.c.id)
             ).scalar()
-        return inserted is not None
+            return inserted is not None
+
+        return self.db.transaction(insert)
 
     def _close(self, order_ref: str, supplier: str, status: str, reason: str) -> None:
         self._update(order_ref, supplier, status=status, reason=reason[:255])

@@ -65,8 +65,13 @@ class FakeCodesWholesale:
 
 
 def _error(status: int, code: int, message: str):
-    body = {"status": status, "code": code, "message": message,
-            "developerMessage": message, "moreInfo": ""}
+    body = {
+        "status": status,
+        "code": code,
+        "message": message,
+        "developerMessage": message,
+        "moreInfo": "",
+    }
     return jsonify(body), status
 
 
@@ -99,8 +104,14 @@ def codeswholesale_app(state: FakeCodesWholesale) -> Flask:
         with state.lock:
             state.tokens.add(issued)
             state.token_grants += 1
-        return jsonify({"access_token": issued, "token_type": "bearer",
-                        "expires_in": state.token_lifetime, "scope": "administration"})
+        return jsonify(
+            {
+                "access_token": issued,
+                "token_type": "bearer",
+                "expires_in": state.token_lifetime,
+                "scope": "administration",
+            }
+        )
 
     @app.get("/v3/products")
     def products():
@@ -112,8 +123,7 @@ def codeswholesale_app(state: FakeCodesWholesale) -> Flask:
         if offset + state.page_size < len(ids):
             following = uuid.uuid4().hex
             state.cursors[following] = (wanted, offset + state.page_size)
-        return jsonify({"items": [state.products[p] for p in page],
-                        "continuationToken": following})
+        return jsonify({"items": [state.products[p] for p in page], "continuationToken": following})
 
     @app.post("/v3/orders")
     def create_order():
@@ -161,12 +171,23 @@ def _place(state: FakeCodesWholesale, body: dict):
         "createdOn": datetime.now(UTC).isoformat(),
         "totalPrice": float(price * quantity),
         "links": [],
-        "products": [{
-            "productId": product["productId"], "name": product["name"],
-            "unitPrice": float(price), "links": [],
-            "codes": [{"codeId": str(uuid.uuid4()), "codeType": "CODE_TEXT",
-                       "code": steam_like_code(), "filename": None, "links": []}
-                      for _ in range(quantity)],
-        }],
+        "products": [
+            {
+                "productId": product["productId"],
+                "name": product["name"],
+                "unitPrice": float(price),
+                "links": [],
+                "codes": [
+                    {
+                        "codeId": str(uuid.uuid4()),
+                        "codeType": "CODE_TEXT",
+                        "code": steam_like_code(),
+                        "filename": None,
+                        "links": [],
+                    }
+                    for _ in range(quantity)
+                ],
+            }
+        ],
     }
     return jsonify(state.orders[order_id]), 201

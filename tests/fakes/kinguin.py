@@ -134,8 +134,11 @@ def kinguin_app(state: FakeKinguin) -> Flask:
             time.sleep(state.slow_seconds)
         body = request.get_json()
         with state.lock:
-            existing = [o for o in state.orders.values()
-                        if o["orderExternalId"] == body.get("orderExternalId")]
+            existing = [
+                o
+                for o in state.orders.values()
+                if o["orderExternalId"] == body.get("orderExternalId")
+            ]
             if existing:  # orderExternalId: the same order again, never a second one
                 return jsonify(existing[0]), 201
             if state.fail_orders:
@@ -173,7 +176,9 @@ def _place(state: FakeKinguin, body: dict):
     product = state.products.get(str(line.get("productId")))
     qty = int(line.get("qty") or 0)
     if not 1 <= qty <= 9:
-        return _error("ConstraintViolation", "qty must be 1..9", propertyPath="products", invalidValue=qty)
+        return _error(
+            "ConstraintViolation", "qty must be 1..9", propertyPath="products", invalidValue=qty
+        )
     if product is None or product["qty"] < qty:
         return _error("ProductUnavailable", "Product is unavailable")
     if Decimal(str(line.get("price"))) < Decimal(str(product["price"])):
@@ -185,8 +190,14 @@ def _place(state: FakeKinguin, body: dict):
     product["qty"] -= qty
     order_id = uuid.uuid4().hex[:11].upper()
     state.keys[order_id] = [
-        {"id": uuid.uuid4().hex, "serial": steam_like_code(), "type": "text/plain",
-         "name": product["name"], "productId": product["productId"], "offerId": "offer-1"}
+        {
+            "id": uuid.uuid4().hex,
+            "serial": steam_like_code(),
+            "type": "text/plain",
+            "name": product["name"],
+            "productId": product["productId"],
+            "offerId": "offer-1",
+        }
         for _ in range(qty)
     ]
     state.orders[order_id] = {
@@ -198,7 +209,13 @@ def _place(state: FakeKinguin, body: dict):
         "createdAt": _now(),
         "totalQty": qty,
         "isPreorder": False,
-        "products": [{"productId": product["productId"], "qty": qty, "price": product["price"],
-                      "keyType": "text"}],
+        "products": [
+            {
+                "productId": product["productId"],
+                "qty": qty,
+                "price": product["price"],
+                "keyType": "text",
+            }
+        ],
     }
     return jsonify(state.orders[order_id]), 201

@@ -28,7 +28,9 @@ def test_an_unconfigured_supplier_is_left_out(settings):
     from dataclasses import replace
 
     assert set(build_adapters(replace(settings, kinguin_api_key=None))) == {"codeswholesale"}
-    assert build_adapters(replace(settings, kinguin_api_key=None, codeswholesale_client_id=None)) == {}
+    assert (
+        build_adapters(replace(settings, kinguin_api_key=None, codeswholesale_client_id=None)) == {}
+    )
 
 
 def test_codeswholesale_offers_come_in_pages(cw, codeswholesale: FakeCodesWholesale):
