@@ -1,7 +1,7 @@
 """suppliers: SKU-to-product routes, synced offers, supplier orders; the SKU's margin floor
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-29 10:00:00.000000
 """
 
