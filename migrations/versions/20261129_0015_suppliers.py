@@ -8,8 +8,8 @@ Create Date: 2026-11-29 10:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
