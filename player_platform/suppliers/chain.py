@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from redis import Redis
@@ -28,7 +28,7 @@ from player_platform.outbound import ProviderUnavailable
 from player_platform.suppliers import codeswholesale, kinguin, offers
 from player_platform.suppliers.adapter import Adapter, Refused, SupplierOrder, Uncertain
 from player_platform.suppliers.base import Purchase
-from player_platform.suppliers.breaker import BreakerPolicy, Breakers
+from player_platform.suppliers.breaker import BreakerPolicy, Breakers, BreakerStatus
 from player_platform.suppliers.models import (
     OPEN_ORDER_STATUSES,
     SupplierOrderRecord,
@@ -45,6 +45,13 @@ class Route:
     supplier: str
     product_id: str
     unit_price_cents: int
+
+
+@dataclass(frozen=True)
+class SupplierHealth:
+    name: str
+    breaker: BreakerStatus
+    last_sync_at: datetime | None
 
 
 class SupplierChain:
@@ -98,6 +105,15 @@ class SupplierChain:
         if record is None:
             return Purchase("unavailable", supplier=supplier, reason="no such supplier order")
         return self._resolve(record)
+
+    def health(self, *, now: float) -> list[SupplierHealth]:
+        """Each configured supplier's breaker and last offer sync (the admin view)."""
+        with self.db.unit_of_work() as session:
+            synced = offers.last_syncs(session)
+        return [
+            SupplierHealth(name, self.breakers.status(name, now=now), synced.get(name))
+            for name in sorted(self.adapters)
+        ]
 
     def routes(self, *, sku_id: str, platform: str, quantity: int) -> tuple[list[Route], list[str]]:
         """The suppliers to ask, in order, and why the others are left out."""

@@ -7,12 +7,16 @@ and after a failure the order is looked up by it (``GET /v1/order?orderExternalI
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hmac
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from player_platform.errors import Invalid, Unauthorized
 from player_platform.outbound import Outbound, ProviderUnavailable
 from player_platform.suppliers.adapter import Offer, Refused, SupplierOrder, Uncertain
+from player_platform.webhooks.signatures import json_object
 
 NAME = "kinguin"
 PAGE_LIMIT = 100  # the largest page of product search, order search and keys
@@ -26,6 +30,7 @@ REFUSALS = {
     "ProductUnavailable",
     "OrderNotSupported",
 }
+WEBHOOK_EVENTS = ("order.status", "product.update")
 STATES = {"processing": "processing", "completed": "completed"}  # canceled, refunded: failed
 
 
@@ -130,3 +135,34 @@ class Kinguin:
             kind = body.get("kind") if isinstance(body, dict) else None
             raise ProviderUnavailable(f"Kinguin answered HTTP {status} ({kind}).")
         return body
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str  # what a redelivery repeats: the inbox stores it once
+    event_type: str
+    payload: dict[str, Any]
+
+
+def verify_webhook(headers: Mapping[str, str], body: bytes, *, secret: str | None) -> WebhookEvent:
+    """A Kinguin event (PROVIDERS.md 4.1, "Webhooks"): ``X-Event-Secret`` is the configured
+    secret itself, not an HMAC, compared in constant time; 401 ``invalid_signature`` unless it
+    matches, 422 ``invalid_event`` unless the body is an ``order.status`` or ``product.update``
+    event."""
+    if not secret:
+        raise ProviderUnavailable(
+            "Kinguin webhooks are not configured: set PP_KINGUIN_WEBHOOK_SECRET."
+        )
+    given = headers.get("X-Event-Secret", "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        raise Unauthorized("X-Event-Secret does not match.", code="invalid_signature")
+    name = headers.get("X-Event-Name", "")
+    event = json_object(body, what="Kinguin event")
+    subject = event.get("orderId") if name == "order.status" else event.get("productId")
+    if name not in WEBHOOK_EVENTS or not isinstance(subject, str) or not subject:
+        raise Invalid(
+            "The body is not a Kinguin order.status or product.update event.", code="invalid_event"
+        )
+    # No delivery id: the same subject, state and time is the same event (at least once).
+    event_id = f"{name}:{subject}:{event.get('status', '')}:{event.get('updatedAt', '')}"
+    return WebhookEvent(event_id[:255], name, event)
