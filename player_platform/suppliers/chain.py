@@ -143,7 +143,9 @@ class SupplierChain:
         if not self.breakers.allow(route.supplier, now=time.time()):
             return Purchase("unavailable", reason=f"{route.supplier}: circuit open")
         if not self._record_asking(route, quantity=quantity, order_ref=order_ref):
-            return Purchase("unavailable", reason=f"{route.supplier}: asked already")
+            # Another run is asking this supplier for this very order right now: it is that
+            # supplier's, and asking anyone else could buy it twice.
+            return Purchase("pending", supplier=route.supplier, external_order_id=order_ref)
         started = time.monotonic()
         try:
             order = adapter.place_order(
