@@ -36,6 +36,7 @@ from player_platform.suppliers.models import (
 )
 
 log = logging.getLogger(__name__)
+SUPPLIERS = (codeswholesale.NAME, kinguin.NAME)  # every supplier an adapter exists for
 # The most a SKU may cost from a supplier (EUR cents for one key), None for no limit.
 MarginFloor = Callable[[Session, str], int | None]
 
