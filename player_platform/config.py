@@ -129,6 +129,18 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     steam_webhook_secret: str | None = None  # a studio's relay signs Steam events with it
+    # Key suppliers (player_platform/suppliers/): a supplier without credentials is not asked.
+    kinguin_api_url: str = "https://gateway.kinguin.net/esa/api"
+    kinguin_api_key: str | None = None
+    kinguin_webhook_secret: str | None = None
+    codeswholesale_api_url: str = "https://api.codeswholesale.com"
+    codeswholesale_client_id: str | None = None
+    codeswholesale_client_secret: str | None = None
+    supplier_timeout_seconds: int = 10  # read timeout of one supplier call
+    supplier_slow_seconds: int = 5  # a call slower than this counts against the breaker
+    supplier_breaker_open_seconds: int = 30  # an open breaker waits this long before a trial
+    # A buy whose answer was lost and that a lookup does not find yet stays pending this long.
+    supplier_uncertain_grace_seconds: int = 600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

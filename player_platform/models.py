@@ -23,6 +23,7 @@ from player_platform.leaderboards.models import (
 from player_platform.mail.models import EmailToken, Mail
 from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
+from player_platform.suppliers.models import SupplierOffer, SupplierOrderRecord, SupplierProduct
 from player_platform.ugc.models import (
     BlockedHash,
     UgcAppeal,
@@ -67,6 +68,9 @@ __all__ = [
     "SeasonReward",
     "SeasonStanding",
     "Sku",
+    "SupplierOffer",
+    "SupplierOrderRecord",
+    "SupplierProduct",
     "UgcAppeal",
     "UgcDownload",
     "UgcItem",

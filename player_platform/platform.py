@@ -9,7 +9,7 @@ from functools import cached_property
 import fakeredis
 from redis import Redis
 
-from player_platform.commerce import orders
+from player_platform.commerce import catalog, orders
 from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
@@ -34,8 +34,7 @@ from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
-from player_platform.suppliers.base import KeySource
-from player_platform.suppliers.unconfigured import NoSupplier
+from player_platform.suppliers.chain import SupplierChain, build_chain
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.policy import UgcPolicy
 from storage import Storage, open_storage
@@ -155,14 +154,16 @@ class Platform:
         return Clamd(self.settings.clamav_url) if self.settings.clamav_url else None
 
     @cached_property
-    def twitch(self) -> TwitchOAuth:
-        return TwitchOAuth.from_settings(self.settings)
+    def suppliers(self) -> SupplierChain:
+        """The key suppliers as one KeySource (suppliers/base.py): the configured ones, each
+        behind its breaker, in each SKU's priority order."""
+        return build_chain(
+            self.settings, db=self.db, redis=self.redis, margin_floor=catalog.margin_floor
+        )
 
     @cached_property
-    def suppliers(self) -> KeySource:
-        """Where fulfilment buys a key its pool lacks (player_platform/suppliers/): none yet,
-        so a dry pool backorders."""
-        return NoSupplier()
+    def twitch(self) -> TwitchOAuth:
+        return TwitchOAuth.from_settings(self.settings)
 
     @cached_property
     def key_formats(self) -> key_codes.Formats:

@@ -48,6 +48,9 @@ class Sku(Timestamps, Base):
     steam_item_id: Mapped[int | None] = mapped_column(unique=True)
     epic_catalog_item_ids: Mapped[list[str]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # Game keys: the most one key may cost from a supplier (EUR cents); a supplier asking more
+    # does not sell this SKU (suppliers/chain.py). None: no limit.
+    margin_floor: Mapped[int | None]
 
 
 class Order(Timestamps, Base):
