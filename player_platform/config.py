@@ -47,6 +47,14 @@ class Settings:
     # (tests) get one of their own.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     key_vault_keys: str = DEVELOPMENT_VAULT_KEYS
+    # The game-key store (player_platform/keys/). The keyed hash that de-duplicates codes;
+    # unset, PP_SECRET_KEY: set it once and never change it (it is no encryption key).
+    key_hash_secret: str | None = None
+    keys_return_unrevealed: bool = False  # a refunded, unrevealed key goes back to its pool
+    keys_low_stock_threshold: int = 10  # a new pool's default
+    # Formats by platform beyond Steam's built-in one: "epic=^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$;gog=..."
+    keys_formats: str = ""
+    keys_import_batch: int = 5000
     admin_email: str | None = None
     admin_password: str | None = None
     rate_limit_auth_ip: int = 30
@@ -120,6 +128,18 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     steam_webhook_secret: str | None = None  # a studio's relay signs Steam events with it
+    # Key suppliers (player_platform/suppliers/): a supplier without credentials is not asked.
+    kinguin_api_url: str = "https://gateway.kinguin.net/esa/api"
+    kinguin_api_key: str | None = None
+    kinguin_webhook_secret: str | None = None
+    codeswholesale_api_url: str = "https://api.codeswholesale.com"
+    codeswholesale_client_id: str | None = None
+    codeswholesale_client_secret: str | None = None
+    supplier_timeout_seconds: int = 10  # read timeout of one supplier call
+    supplier_slow_seconds: int = 5  # a call slower than this counts against the breaker
+    supplier_breaker_open_seconds: int = 30  # an open breaker waits this long before a trial
+    # A buy whose answer was lost and that a lookup does not find yet stays pending this long.
+    supplier_uncertain_grace_seconds: int = 600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -13,6 +13,7 @@ from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.feedback.models import Feedback, FeedbackAttachment
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
+from player_platform.keys.models import GameKey, KeyLine, KeyPool
 from player_platform.leaderboards.models import (
     LeaderboardEntry,
     Season,
@@ -22,6 +23,7 @@ from player_platform.leaderboards.models import (
 from player_platform.mail.models import EmailToken, Mail
 from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
+from player_platform.suppliers.models import SupplierOffer, SupplierOrderRecord, SupplierProduct
 from player_platform.ugc.models import (
     BlockedHash,
     UgcAppeal,
@@ -47,8 +49,11 @@ __all__ = [
     "Entitlement",
     "Feedback",
     "FeedbackAttachment",
+    "GameKey",
     "IdempotencyRecord",
     "Identity",
+    "KeyLine",
+    "KeyPool",
     "LeaderboardEntry",
     "LedgerEntry",
     "Mail",
@@ -63,6 +68,9 @@ __all__ = [
     "SeasonReward",
     "SeasonStanding",
     "Sku",
+    "SupplierOffer",
+    "SupplierOrderRecord",
+    "SupplierProduct",
     "UgcAppeal",
     "UgcDownload",
     "UgcItem",

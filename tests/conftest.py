@@ -24,12 +24,16 @@ from player_platform.db import Database
 from player_platform.models import Base
 from player_platform.platform import Platform, bind_current
 from tests import factories
+from tests.fakes import codeswholesale as fake_codeswholesale
 from tests.fakes import epic as fake_epic
+from tests.fakes import kinguin as fake_kinguin
 from tests.fakes import serve
 from tests.fakes import steam as fake_steam
 from tests.fakes import stripe as fake_stripe
 from tests.fakes import twitch as fake_twitch
+from tests.fakes.codeswholesale import FakeCodesWholesale, codeswholesale_app
 from tests.fakes.epic import FakeEpic, epic_app
+from tests.fakes.kinguin import FakeKinguin, kinguin_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
@@ -151,12 +155,16 @@ def fake_servers() -> Iterator[dict[str, object]]:
         "epic": FakeEpic(),
         "twitch": FakeTwitch(),
         "stripe": FakeStripe(),
+        "kinguin": FakeKinguin(),
+        "codeswholesale": FakeCodesWholesale(),
     }
     with (
         serve(steam_app(fakes["steam"])) as steam_url,
         serve(epic_app(fakes["epic"])) as epic_url,
         serve(twitch_app(fakes["twitch"])) as twitch_url,
         serve(stripe_app(fakes["stripe"])) as stripe_url,
+        serve(kinguin_app(fakes["kinguin"])) as kinguin_url,
+        serve(codeswholesale_app(fakes["codeswholesale"])) as codeswholesale_url,
     ):
         fakes["settings"] = {
             "steam_api_url": steam_url,
@@ -177,6 +185,12 @@ def fake_servers() -> Iterator[dict[str, object]]:
             "stripe_api_url": stripe_url,
             "stripe_secret_key": fake_stripe.SECRET_KEY,
             "stripe_webhook_secret": fake_stripe.WEBHOOK_SECRET,
+            "kinguin_api_url": kinguin_url,
+            "kinguin_api_key": fake_kinguin.API_KEY,
+            "kinguin_webhook_secret": fake_kinguin.WEBHOOK_SECRET,
+            "codeswholesale_api_url": codeswholesale_url,
+            "codeswholesale_client_id": fake_codeswholesale.CLIENT_ID,
+            "codeswholesale_client_secret": fake_codeswholesale.CLIENT_SECRET,
         }
         yield fakes
 
@@ -197,6 +211,18 @@ def epic(fake_servers) -> FakeEpic:
 def stripe(fake_servers) -> FakeStripe:
     fake_servers["stripe"].reset()
     return fake_servers["stripe"]
+
+
+@pytest.fixture
+def kinguin(fake_servers) -> FakeKinguin:
+    fake_servers["kinguin"].reset()
+    return fake_servers["kinguin"]
+
+
+@pytest.fixture
+def codeswholesale(fake_servers) -> FakeCodesWholesale:
+    fake_servers["codeswholesale"].reset()
+    return fake_servers["codeswholesale"]
 
 
 @pytest.fixture

@@ -7,4 +7,12 @@ bp = ApiBlueprint(
     description="Operators and moderators: audit log, bans (staff tokens need a TOTP sign-in)",
 )
 
-from blueprints.admin import analytics, api_keys, routes, seasons, users, webhooks  # noqa: E402,F401  (registers the views)
+from blueprints.admin import (  # noqa: E402,F401  (registers the views)
+    analytics,
+    api_keys,
+    routes,
+    seasons,
+    suppliers,
+    users,
+    webhooks,
+)

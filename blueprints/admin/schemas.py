@@ -86,3 +86,18 @@ class WebhookEventSchema(Schema):
 class WebhookEventPageSchema(Schema):
     items = fields.List(fields.Nested(WebhookEventSchema), required=True)
     next_cursor = fields.String(allow_none=True)
+
+
+class SupplierHealthSchema(Schema):
+    name = fields.String(required=True)
+    state = fields.String(
+        required=True, attribute="breaker.state", metadata={"enum": ["closed", "open", "half_open"]}
+    )
+    calls = fields.Integer(required=True, attribute="breaker.calls")
+    success_rate = fields.Float(allow_none=True, attribute="breaker.success_rate")
+    latency_ms = fields.Float(allow_none=True, attribute="breaker.latency_ms")
+    last_sync_at = fields.DateTime(allow_none=True)
+
+
+class SupplierHealthListSchema(Schema):
+    items = fields.List(fields.Nested(SupplierHealthSchema), required=True)

@@ -38,6 +38,7 @@ from blueprints.http import (
 from player_platform.commerce import catalog, flows, orders
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
+from player_platform.suppliers import offers
 from player_platform.webhooks import service as webhooks
 
 
@@ -48,7 +49,9 @@ class SkuCollection(MethodView):
     def get(self, query):
         """The catalog: search `q` in names and descriptions, filter, sort"""
         with platform().db.unit_of_work() as session:
-            return catalog.search(session, **query)
+            page = catalog.search(session, **query)
+            _with_supplier_offers(session, page.items)
+            return page
 
 
 @bp.route("/skus/<sku_id>")
@@ -58,7 +61,24 @@ class SkuItem(MethodView):
     def get(self, sku_id):
         """One active SKU with its prices"""
         with platform().db.unit_of_work() as session:
-            return catalog.get_sku(session, sku_id, active_only=True)
+            sku = catalog.get_sku(session, sku_id, active_only=True)
+            _with_supplier_offers(session, [sku])
+            return sku
+
+
+def _with_supplier_offers(session, skus) -> None:
+    """Game-key SKUs carry their best supplier offer and the keys the configured suppliers
+    hold (within each SKU's margin floor), for the schema to show."""
+    keyed = {sku.sku_id: sku for sku in skus if sku.type == "game_key"}
+    if not keyed:
+        return
+    found = offers.best_offers(
+        session,
+        {sku_id: sku.margin_floor for sku_id, sku in keyed.items()},
+        suppliers=platform().suppliers.adapters,
+    )
+    for sku_id, (best, stock) in found.items():
+        keyed[sku_id].supplier_offer, keyed[sku_id].supplier_stock = best, stock
 
 
 @bp.route("/admin/skus")

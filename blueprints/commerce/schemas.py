@@ -42,6 +42,9 @@ class SkuWriteSchema(Schema):
         validate=validate.Length(max=20),
     )
     active = fields.Boolean()
+    margin_floor = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10**9)
+    )
 
 
 class SkuCreateSchema(SkuWriteSchema):
@@ -62,6 +65,12 @@ class AdminSkuQuerySchema(SkuQuerySchema):
     include_inactive = fields.Boolean(load_default=True)
 
 
+class SupplierOfferSchema(Schema):
+    supplier = fields.String(required=True)
+    price_cents = fields.Integer(required=True, metadata={"description": "EUR cents for one key"})
+    quantity = fields.Integer(required=True)
+
+
 class SkuSchema(Schema):
     sku_id = fields.String(required=True)
     type = fields.String(required=True)
@@ -76,6 +85,10 @@ class SkuSchema(Schema):
     active = fields.Boolean(required=True)
     # Game keys get stock from the key pool (a later issue); everything else is unlimited.
     stock = fields.Constant("unlimited", required=True)
+    margin_floor = fields.Integer(allow_none=True)
+    # Game keys: the cheapest supplier offer within the margin floor and the keys suppliers hold.
+    supplier_offer = fields.Nested(SupplierOfferSchema, allow_none=True, dump_default=None)
+    supplier_stock = fields.Integer(dump_default=0)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 

@@ -9,6 +9,9 @@ from blueprints.webhooks import bp
 from player_platform.commerce.refunds import relay_event
 from player_platform.db import utcnow
 from player_platform.drops import campaigns
+from player_platform.errors import NotFound
+from player_platform.suppliers.kinguin import NAME as KINGUIN
+from player_platform.suppliers.kinguin import verify_webhook
 from player_platform.webhooks import service as webhooks
 from player_platform.webhooks.signatures import eventsub_message, json_object, verify_relay
 
@@ -77,3 +80,27 @@ class SteamWebhook(MethodView):
         )
         event = relay_event(json_object(body, what="Steam relay event"))
         return _store("steam", event["id"], event["type"], event)
+
+
+@bp.route("/suppliers/<name>")
+class SupplierWebhook(MethodView):
+    @bp.response(204)
+    @bp.alt_response(401, description="invalid_signature")
+    @bp.alt_response(404, description="supplier_not_found")
+    @bp.alt_response(422, description="invalid_event")
+    def post(self, name):
+        """A key supplier's event (Kinguin: X-Event-Secret, PROVIDERS.md 4.1): verified,
+        stored once, answered 204 with an empty body, applied by a job"""
+        if name != KINGUIN:
+            raise NotFound(
+                f"No supplier {name[:64]!r} sends webhooks here.", code="supplier_not_found"
+            )
+        event = verify_webhook(
+            request.headers, request.get_data(), secret=platform().settings.kinguin_webhook_secret
+        )
+        _store(
+            KINGUIN,
+            event.event_id,
+            event.event_type,
+            {"event": event.event_type, "body": event.payload},
+        )

@@ -35,6 +35,7 @@ AUDITED = (
     "steam_item_id",
     "epic_catalog_item_ids",
     "active",
+    "margin_floor",
 )
 
 
@@ -43,6 +44,11 @@ def get_sku(session: Session, sku_id: str, *, active_only: bool = False) -> Sku:
     if sku is None or (active_only and not sku.active):
         raise NotFound(f"No SKU {sku_id!r}.", code="sku_not_found")
     return sku
+
+
+def margin_floor(session: Session, sku_id: str) -> int | None:
+    """The highest supplier price (EUR cents per key) at which ``sku_id`` may be bought."""
+    return session.scalar(select(Sku.margin_floor).where(Sku.sku_id == sku_id))
 
 
 def search(

@@ -14,12 +14,14 @@ from player_platform.db import Base, JSONType, Timestamps, created_at_column, ne
 
 SKU_TYPES = ("durable", "consumable", "bundle", "game_key")
 PROVIDERS = ("steam", "epic", "stripe")
-# pending -> verified -> fulfilled, or failed; verified/fulfilled -> refunded,
-# partially_refunded (-> refunded) or charged_back.
+# pending -> verified -> fulfilled, or failed; fulfilled <-> backordered (a game key out of
+# stock); verified/fulfilled/backordered -> refunded, partially_refunded (-> refunded) or
+# charged_back.
 ORDER_STATUSES = (
     "pending",
     "verified",
     "fulfilled",
+    "backordered",
     "failed",
     "refunded",
     "partially_refunded",
@@ -46,6 +48,9 @@ class Sku(Timestamps, Base):
     steam_item_id: Mapped[int | None] = mapped_column(unique=True)
     epic_catalog_item_ids: Mapped[list[str]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # Game keys: the most one key may cost from a supplier (EUR cents); a supplier asking more
+    # does not sell this SKU (suppliers/chain.py). None: no limit.
+    margin_floor: Mapped[int | None]
 
 
 class Order(Timestamps, Base):

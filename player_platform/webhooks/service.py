@@ -27,6 +27,7 @@ PROCESSORS = {
     "stripe": "workers.commerce.process_stripe_event",
     "steam": "workers.commerce.process_steam_event",
     "twitch": "workers.drops.process_twitch_event",
+    "kinguin": "workers.suppliers.process_kinguin_event",
 }
 
 
