@@ -23,6 +23,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EMAIL_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/register", "/v1/auth/password/reset-request"})
 # Views that read their body as a stream, at any size, and check it themselves.
 STREAMED_ROUTES = frozenset({"/v1/admin/keys/bulk-import"})
+STREAMED_MAX_BYTES = 1 << 40
 SLOW_SECONDS = 0.25  # successful requests slower than this are logged at INFO
 
 
@@ -57,7 +58,11 @@ def _start() -> None:
 
 
 def _check_body() -> None:
-    if not request.path.startswith("/v1/") or request.path in STREAMED_ROUTES:
+    if request.path in STREAMED_ROUTES:
+        # The view checks the caller, then streams (None would mean Flask's app-wide limit).
+        request.max_content_length = STREAMED_MAX_BYTES
+        return
+    if not request.path.startswith("/v1/"):
         return
     body = b""
     if request.method in BODY_METHODS:

@@ -171,7 +171,6 @@ class BulkImport(MethodView):
         with p.db.unit_of_work() as session:
             actor_id = staff("admin").id
             sku = catalog.get_sku(session, query["sku_id"])
-        request.max_content_length = None  # streamed: any size, read a batch at a time
         target = importer.Target(
             sku_id=sku.sku_id,
             platform=query["platform"] or inventory.default_platform(sku.platforms),

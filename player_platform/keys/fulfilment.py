@@ -298,16 +298,12 @@ def _settle(session: Session, jobs: Jobs, order: Order, now: datetime) -> None:
             kind="keys.delivered",
             data={"order_id": str(order.id), "sku_id": sku_id},
         )
-    waiting = session.scalar(
-        select(func.count())
-        .select_from(KeyLine)
-        .where(KeyLine.order_id == order.id, KeyLine.status == "backordered")
-    )
-    if waiting and order.status == "fulfilled":
+    states = set(session.scalars(select(KeyLine.status).where(KeyLine.order_id == order.id)))
+    if "backordered" in states and order.status == "fulfilled":
         order.status, order.updated_at = "backordered", now
         orders.notify(session, jobs=jobs, user_id=order.user_id, kind="order.backordered",
                       order_id=order.id)  # fmt: skip
-    elif not waiting and order.status == "backordered":
+    elif not states.intersection(OPEN) and order.status == "backordered":
         order.status, order.updated_at = "fulfilled", now
 
 

@@ -3,7 +3,8 @@ commerce reversal hook (commerce.orders.REVERSAL_HOOKS; the composition root ins
 
 A key its owner revealed is revoked (shown ``burned``: the code may be in use). An unrevealed
 key goes back to its pool when the studio's policy says so (PP_KEYS_RETURN_UNREVEALED), else
-it is revoked too. Lines still waiting are cancelled, so nothing more is bought for them.
+it is revoked too; one never delivered (its line was still short) always goes back. Lines
+still waiting are cancelled, so nothing more is bought for them.
 Exactly once: a repeat finds no key still held by the order."""
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def undo_order_keys(
     ).all()
     outcome = {"burned": 0, "returned": 0, "revoked": 0}
     for key in keys:
-        if key.revealed_at is None and return_unrevealed:
+        if key.delivered_at is None or (key.revealed_at is None and return_unrevealed):
             store.release(key, now=now)
             outcome["returned"] += 1
         else:

@@ -95,10 +95,11 @@ def admin_view(key: GameKey) -> dict[str, Any]:
 
 
 def owned(session: Session, *, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
-    """The player's keys, newest first (revoked ones included: they show why)."""
+    """The player's delivered keys, newest first (revoked ones included: they show why). A key
+    claimed for a line still short of keys shows once the line is complete."""
     return _page(
         session,
-        select(GameKey).where(GameKey.user_id == user_id, GameKey.status != "available"),
+        select(GameKey).where(GameKey.user_id == user_id, GameKey.delivered_at.is_not(None)),
         limit=limit,
         cursor=cursor,
     )
@@ -108,7 +109,7 @@ def of_order(session: Session, *, order_id: uuid.UUID) -> list[GameKey]:
     return list(
         session.scalars(
             select(GameKey)
-            .where(GameKey.order_id == order_id)
+            .where(GameKey.order_id == order_id, GameKey.delivered_at.is_not(None))
             .order_by(GameKey.sku_id, GameKey.assigned_at, GameKey.id)
         )
     )
@@ -165,7 +166,7 @@ def reveal(
     """The code of the caller's own key; the first reveal is stamped, every one audited with
     the caller's IP. A revoked key is not shown (409 ``key_revoked``)."""
     key = get(session, key_id, lock=True)
-    if key.user_id != user_id or key.status == "available":
+    if key.user_id != user_id or key.delivered_at is None:
         raise NotFound("No such key.", code="key_not_found")
     if key.status == "revoked":
         raise Conflict("This key was revoked.", code="key_revoked")
