@@ -25,11 +25,13 @@ from player_platform.models import Base
 from player_platform.platform import Platform, bind_current
 from tests import factories
 from tests.fakes import epic as fake_epic
+from tests.fakes import paypal as fake_paypal
 from tests.fakes import serve
 from tests.fakes import steam as fake_steam
 from tests.fakes import stripe as fake_stripe
 from tests.fakes import twitch as fake_twitch
 from tests.fakes.epic import FakeEpic, epic_app
+from tests.fakes.paypal import FakePayPal, paypal_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
@@ -151,12 +153,14 @@ def fake_servers() -> Iterator[dict[str, object]]:
         "epic": FakeEpic(),
         "twitch": FakeTwitch(),
         "stripe": FakeStripe(),
+        "paypal": FakePayPal(),
     }
     with (
         serve(steam_app(fakes["steam"])) as steam_url,
         serve(epic_app(fakes["epic"])) as epic_url,
         serve(twitch_app(fakes["twitch"])) as twitch_url,
         serve(stripe_app(fakes["stripe"])) as stripe_url,
+        serve(paypal_app(fakes["paypal"])) as paypal_url,
     ):
         fakes["settings"] = {
             "steam_api_url": steam_url,
@@ -177,6 +181,10 @@ def fake_servers() -> Iterator[dict[str, object]]:
             "stripe_api_url": stripe_url,
             "stripe_secret_key": fake_stripe.SECRET_KEY,
             "stripe_webhook_secret": fake_stripe.WEBHOOK_SECRET,
+            "paypal_api_url": paypal_url,
+            "paypal_client_id": fake_paypal.CLIENT_ID,
+            "paypal_client_secret": fake_paypal.CLIENT_SECRET,
+            "paypal_webhook_id": fake_paypal.WEBHOOK_ID,
         }
         yield fakes
 
@@ -197,6 +205,12 @@ def epic(fake_servers) -> FakeEpic:
 def stripe(fake_servers) -> FakeStripe:
     fake_servers["stripe"].reset()
     return fake_servers["stripe"]
+
+
+@pytest.fixture
+def paypal(fake_servers) -> FakePayPal:
+    fake_servers["paypal"].reset()
+    return fake_servers["paypal"]
 
 
 @pytest.fixture

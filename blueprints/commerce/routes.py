@@ -12,6 +12,7 @@ from blueprints.commerce.schemas import (
     OrderPageSchema,
     OrderQuerySchema,
     OrderSchema,
+    PayPalCaptureSchema,
     PurchaseSchema,
     RefundDecisionSchema,
     RefundRequestCreateSchema,
@@ -157,6 +158,7 @@ class VerifyReceipt(MethodView):
             epic=p.epic_ownership,
             storage=p.storage,
             jobs=p.jobs,
+            rules=p.fraud_rules,
             user_id=current_player().id,
             origin=origin(),
         )
@@ -205,14 +207,43 @@ class Checkout(MethodView):
     @bp.response(201, PurchaseSchema)
     @bp.alt_response(422, description="price_unavailable")
     def post(self, body):
-        """Web store: the cart becomes a pending order and a Stripe PaymentIntent"""
+        """Web store: the cart becomes a pending order and the chosen provider's payment (a
+        Stripe PaymentIntent, or a PayPal order to approve, then capture)"""
         p = platform()
         return flows.checkout(
             p.db,
             stripe=p.stripe,
+            paypal=p.paypal,
+            provider=body["provider"],
             user_id=current_player().id,
             lines=[(line["sku_id"], line["quantity"]) for line in body["items"]],
             currency=body["currency"],
+            client_ip=request.remote_addr,
+            device_id=body["device_id"],
+        )
+
+
+@bp.route("/commerce/paypal/capture")
+class PayPalCapture(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(PayPalCaptureSchema)
+    @idempotent(atomic=False)
+    @bp.response(200, PurchaseSchema)
+    @bp.alt_response(402, description="payment_pending, payment_declined, receipt_invalid")
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="not_a_paypal_order")
+    def post(self, body):
+        """After the buyer approved the PayPal order: capture it, then the order is fulfilled
+        (once; a retry captures nothing twice)"""
+        p = platform()
+        return flows.capture_paypal(
+            p.db,
+            paypal=p.paypal,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            user_id=current_player().id,
+            order_id=body["order_id"],
         )
 
 
@@ -257,6 +288,7 @@ class OrderRefundRequests(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             user_id=current_player().id,
             order_id=order_id,
@@ -279,6 +311,7 @@ class RefundDecision(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             refund_id=refund_id,
             approve=decision == "approve",
