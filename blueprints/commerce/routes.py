@@ -7,10 +7,12 @@ from blueprints.commerce import bp
 from blueprints.commerce.schemas import (
     AdminOrderPageSchema,
     AdminOrderQuerySchema,
+    AdminOrderSchema,
     AdminSkuQuerySchema,
     CheckoutSchema,
     OrderPageSchema,
     OrderQuerySchema,
+    OrderReviewSchema,
     OrderSchema,
     PayPalCaptureSchema,
     PurchaseSchema,
@@ -36,7 +38,7 @@ from blueprints.http import (
     platform,
     staff,
 )
-from player_platform.commerce import catalog, flows, orders
+from player_platform.commerce import catalog, flows, orders, reviews
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
 from player_platform.webhooks import service as webhooks
@@ -197,6 +199,55 @@ class AdminOrderCollection(MethodView):
         with platform().db.unit_of_work() as session:
             staff("admin")
             return orders.list_orders(session, **query)
+
+
+@bp.route("/admin/orders/<uuid:order_id>/approve")
+class HeldOrderApproval(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held, kyc_required")
+    def post(self, body, order_id):
+        """Deliver an order the fraud rules held (admin, audited)"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            return reviews.approve(
+                session,
+                order_id=order_id,
+                rules=p.fraud_rules,
+                storage=p.storage,
+                jobs=p.jobs,
+                actor_id=staff("admin").id,
+                reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/admin/orders/<uuid:order_id>/cancel")
+class HeldOrderCancel(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held")
+    def post(self, body, order_id):
+        """Cancel a held order: its payment is refunded with the provider (admin, audited)"""
+        p = platform()
+        return flows.cancel_held(
+            p.db,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            paypal=p.paypal,
+            jobs=p.jobs,
+            order_id=order_id,
+            actor_id=staff("admin").id,
+            reason=body["reason"],
+            origin=origin(),
+        )
 
 
 @bp.route("/checkout")

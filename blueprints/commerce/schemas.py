@@ -209,15 +209,6 @@ class OrderReviewSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class KycSchema(Schema):
-    verified = fields.Boolean(required=True)
-
-
-class KycStateSchema(Schema):
-    user_id = fields.UUID(required=True)
-    kyc_verified_at = fields.DateTime(allow_none=True)
-
-
 class RefundRequestCreateSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 

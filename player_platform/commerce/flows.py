@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from player_platform.audit.service import Origin
-from player_platform.commerce import fraud, orders, refunds, service
+from player_platform.commerce import fraud, orders, refunds, reviews, service
 from player_platform.commerce import paypal as paypal_orders
 from player_platform.commerce import stripe as stripe_orders
 from player_platform.commerce.epic import EpicOwnership
@@ -458,6 +458,36 @@ def refund_with_provider(
         except SteamTxnFailed:  # refunded by an earlier attempt that did not record it?
             if steam.query_txn(steam_order_id).get("status") not in REFUNDED_ON_STEAM:
                 raise
+
+
+def cancel_held(
+    db: Database,
+    *,
+    steam: SteamMicroTxn,
+    stripe: StripeApi,
+    paypal: PayPalApi,
+    jobs: Jobs,
+    order_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    reason: str,
+    origin: Origin,
+    clock: Clock = utcnow,
+) -> Order:
+    """An admin cancels a held order: refunded with its provider, then recorded. A provider
+    failure leaves the order held (503); cancelling again is safe (idempotent refunds)."""
+    order = db.transaction(functools.partial(reviews.held_order, order_id=order_id))
+    refund_with_provider(order, steam=steam, stripe=stripe, paypal=paypal)
+    return db.transaction(
+        functools.partial(
+            reviews.record_cancel,
+            order_id=order_id,
+            jobs=jobs,
+            actor_id=actor_id,
+            reason=reason,
+            origin=origin,
+            now=clock(),
+        )
+    )
 
 
 def finish_refunds(
