@@ -136,6 +136,7 @@ class Settings:
     fraud_new_account_amount: int = 20000
     kyc_amount: int = 0  # orders of this total or more wait for a verified identity
     reseller_balance_sku: str = "reseller_credit"  # a consumable: 1 = one minor unit
+    reseller_currency: str = "USD"  # resellers' orders are priced in it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

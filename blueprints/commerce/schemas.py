@@ -201,6 +201,27 @@ class CheckoutSchema(Schema):
     device_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
 
 
+class ResellerOrderCreateSchema(Schema):
+    items = fields.List(
+        fields.Nested(ContentLineSchema), required=True, validate=validate.Length(min=1, max=50)
+    )
+
+
+class ResellerOrderSchema(Schema):
+    order = fields.Nested(OrderSchema, required=True)
+    balance = fields.Integer(required=True, metadata={"description": "left, in minor units"})
+
+
+class TopUpSchema(Schema):
+    amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**10))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class ResellerBalanceSchema(Schema):
+    user_id = fields.UUID(required=True)
+    balance = fields.Integer(required=True)
+
+
 class PayPalCaptureSchema(Schema):
     order_id = fields.UUID(required=True)
 
