@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from player_platform import platform
-from player_platform.commerce import flows, refunds, stripe
+from player_platform.commerce import flows, paypal, refunds, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
 from workers import keys
@@ -21,7 +21,27 @@ def process_stripe_event(row_id: str) -> str:
     return process_event(
         row_id,
         lambda session, payload: stripe.apply_event(
-            session, storage=p.storage, jobs=p.jobs, event=payload, now=utcnow()
+            session,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            event=payload,
+            now=utcnow(),
+        ),
+    )
+
+
+def process_paypal_event(row_id: str) -> str:
+    p = platform.current()
+    return process_event(
+        row_id,
+        lambda session, payload: paypal.apply_event(
+            session,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            event=payload,
+            now=utcnow(),
         ),
     )
 
@@ -53,7 +73,9 @@ def poll_steam() -> dict[str, int]:
 def finish_refunds() -> int:
     """Complete the refunds left ``refunding`` (a crash or a provider outage mid-refund)."""
     p = platform.current()
-    done = flows.finish_refunds(p.db, steam=p.steam_microtxn, stripe=p.stripe, jobs=p.jobs)
+    done = flows.finish_refunds(
+        p.db, steam=p.steam_microtxn, stripe=p.stripe, paypal=p.paypal, jobs=p.jobs
+    )
     log.info("refunds finished", extra={"count": done})
     return done
 

@@ -7,11 +7,14 @@ from blueprints.commerce import bp
 from blueprints.commerce.schemas import (
     AdminOrderPageSchema,
     AdminOrderQuerySchema,
+    AdminOrderSchema,
     AdminSkuQuerySchema,
     CheckoutSchema,
     OrderPageSchema,
     OrderQuerySchema,
+    OrderReviewSchema,
     OrderSchema,
+    PayPalCaptureSchema,
     PurchaseSchema,
     RefundDecisionSchema,
     RefundRequestCreateSchema,
@@ -35,7 +38,7 @@ from blueprints.http import (
     platform,
     staff,
 )
-from player_platform.commerce import catalog, flows, orders
+from player_platform.commerce import catalog, flows, orders, reviews
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
 from player_platform.suppliers import offers
@@ -177,6 +180,7 @@ class VerifyReceipt(MethodView):
             epic=p.epic_ownership,
             storage=p.storage,
             jobs=p.jobs,
+            rules=p.fraud_rules,
             user_id=current_player().id,
             origin=origin(),
         )
@@ -217,6 +221,55 @@ class AdminOrderCollection(MethodView):
             return orders.list_orders(session, **query)
 
 
+@bp.route("/admin/orders/<uuid:order_id>/approve")
+class HeldOrderApproval(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held, kyc_required")
+    def post(self, body, order_id):
+        """Deliver an order the fraud rules held (admin, audited)"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            return reviews.approve(
+                session,
+                order_id=order_id,
+                rules=p.fraud_rules,
+                storage=p.storage,
+                jobs=p.jobs,
+                actor_id=staff("admin").id,
+                reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/admin/orders/<uuid:order_id>/cancel")
+class HeldOrderCancel(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held")
+    def post(self, body, order_id):
+        """Cancel a held order: its payment is refunded with the provider (admin, audited)"""
+        p = platform()
+        return flows.cancel_held(
+            p.db,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            paypal=p.paypal,
+            jobs=p.jobs,
+            order_id=order_id,
+            actor_id=staff("admin").id,
+            reason=body["reason"],
+            origin=origin(),
+        )
+
+
 @bp.route("/checkout")
 class Checkout(MethodView):
     @bp.doc(security=BEARER_AUTH)
@@ -225,14 +278,43 @@ class Checkout(MethodView):
     @bp.response(201, PurchaseSchema)
     @bp.alt_response(422, description="price_unavailable")
     def post(self, body):
-        """Web store: the cart becomes a pending order and a Stripe PaymentIntent"""
+        """Web store: the cart becomes a pending order and the chosen provider's payment (a
+        Stripe PaymentIntent, or a PayPal order to approve, then capture)"""
         p = platform()
         return flows.checkout(
             p.db,
             stripe=p.stripe,
+            paypal=p.paypal,
+            provider=body["provider"],
             user_id=current_player().id,
             lines=[(line["sku_id"], line["quantity"]) for line in body["items"]],
             currency=body["currency"],
+            client_ip=request.remote_addr,
+            device_id=body["device_id"],
+        )
+
+
+@bp.route("/commerce/paypal/capture")
+class PayPalCapture(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(PayPalCaptureSchema)
+    @idempotent(atomic=False)
+    @bp.response(200, PurchaseSchema)
+    @bp.alt_response(402, description="payment_pending, payment_declined, receipt_invalid")
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="not_a_paypal_order")
+    def post(self, body):
+        """After the buyer approved the PayPal order: capture it, then the order is fulfilled
+        (once; a retry captures nothing twice)"""
+        p = platform()
+        return flows.capture_paypal(
+            p.db,
+            paypal=p.paypal,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            user_id=current_player().id,
+            order_id=body["order_id"],
         )
 
 
@@ -277,6 +359,7 @@ class OrderRefundRequests(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             user_id=current_player().id,
             order_id=order_id,
@@ -299,6 +382,7 @@ class RefundDecision(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             refund_id=refund_id,
             approve=decision == "approve",

@@ -124,6 +124,8 @@ class OrderSchema(Schema):
 class AdminOrderSchema(OrderSchema):
     flagged_at = fields.DateTime(allow_none=True)
     failure_reason = fields.String(allow_none=True)
+    fraud_reasons = fields.List(fields.String(), required=True)
+    held_at = fields.DateTime(allow_none=True)
 
 
 class OrderPageSchema(Schema):
@@ -199,11 +201,46 @@ class VerifyReceiptSchema(Schema):
             raise ValidationError({f: ["Required for this provider."] for f in missing})
 
 
+WEB_PROVIDERS = ("stripe", "paypal")
+
+
 class CheckoutSchema(Schema):
     items = fields.List(
         fields.Nested(ContentLineSchema), required=True, validate=validate.Length(min=1, max=50)
     )
     currency = fields.String(required=True, validate=CURRENCY)
+    provider = fields.String(load_default="stripe", validate=validate.OneOf(WEB_PROVIDERS))
+    # the client's own stable device id: many accounts on one device is a fraud rule
+    device_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+
+
+class ResellerOrderCreateSchema(Schema):
+    items = fields.List(
+        fields.Nested(ContentLineSchema), required=True, validate=validate.Length(min=1, max=50)
+    )
+
+
+class ResellerOrderSchema(Schema):
+    order = fields.Nested(OrderSchema, required=True)
+    balance = fields.Integer(required=True, metadata={"description": "left, in minor units"})
+
+
+class TopUpSchema(Schema):
+    amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**10))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class ResellerBalanceSchema(Schema):
+    user_id = fields.UUID(required=True)
+    balance = fields.Integer(required=True)
+
+
+class PayPalCaptureSchema(Schema):
+    order_id = fields.UUID(required=True)
+
+
+class OrderReviewSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class RefundRequestCreateSchema(Schema):

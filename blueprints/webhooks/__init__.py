@@ -4,7 +4,7 @@ bp = ApiBlueprint(
     "webhooks",
     __name__,
     url_prefix="/v1/webhooks",
-    description="Provider events (Twitch EventSub, a Steam relay): verified, stored, then "
+    description="Provider events (Twitch EventSub, a Steam relay, PayPal): verified, stored, then "
     "applied by a job. Stripe's is with commerce.",
 )
 

@@ -2,6 +2,7 @@
 (refund, partial refund, chargeback) that undoes once.
 
     pending -> verified -> fulfilled          (or pending -> failed)
+    verified -> held -> fulfilled | refunded   (fraud rules; an admin approves or cancels)
     fulfilled <-> backordered                 (a game key out of stock everywhere, then found)
     verified/fulfilled/backordered -> refunded | partially_refunded | charged_back
     partially_refunded -> refunded | charged_back
@@ -23,7 +24,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, Origin, record
-from player_platform.commerce import catalog
+from player_platform.commerce import catalog, fraud
 from player_platform.commerce.models import Order, OrderItem, Sku
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid, NotFound
@@ -90,6 +91,8 @@ def create_order(
     now: datetime,
     provider_order_id: str | None = None,
     provider_data: dict[str, Any] | None = None,
+    client_ip: str | None = None,
+    device_id: str | None = None,
 ) -> Order | None:
     """A pending order; None when (provider, provider_order_id) already has one."""
     order_id = session.execute(
@@ -104,6 +107,9 @@ def create_order(
             currency=currency,
             total=sum(amount for _, _, amount in lines),
             refunded_amount=0,
+            client_ip=client_ip,
+            device_id=device_id,
+            fraud_reasons=[],
             created_at=now,
             updated_at=now,
         )
@@ -124,6 +130,30 @@ def create_order(
         )
     session.flush()
     return lock(session, order_id)
+
+
+def open_checkout(
+    session: Session,
+    *,
+    provider: str,
+    user_id: uuid.UUID,
+    lines: list[tuple[str, int]],
+    currency: str,
+    client_ip: str | None,
+    device_id: str | None,
+    now: datetime,
+) -> Order:
+    """A web store's pending order for the cart, still without the provider's payment."""
+    return create_order(
+        session,
+        user_id=user_id,
+        provider=provider,
+        currency=currency,
+        lines=price_lines(session, lines=lines, currency=currency),
+        client_ip=client_ip,
+        device_id=device_id,
+        now=now,
+    )
 
 
 def lock(session: Session, order_id: uuid.UUID) -> Order:
@@ -188,19 +218,27 @@ def fulfil(
     storage: Storage,
     jobs: Jobs,
     now: datetime,
+    rules: fraud.Rules | None = None,
 ) -> list[Entitlement]:
     """Mark a locked, paid order verified, grant what it bought once, then mark it fulfilled.
 
+    With ``rules``, a paid order they find risky is ``held`` instead, nothing granted
+    (fraud.py); an admin's approval fulfils it later without them (reviews.py).
     A repeat (the order is past ``verified``) grants nothing and returns the order's grants.
     """
     if order.status not in ("pending", "verified"):
         return order_entitlements(session, order.id)
-    order.status, order.verified_at, order.updated_at = "verified", now, now
-    storage.put(
-        f"receipts/{order.id}.json",
-        json.dumps({"order_id": str(order.id), "provider": order.provider, **receipt}).encode(),
-        content_type="application/json",
-    )
+    if order.status == "pending":
+        storage.put(
+            f"receipts/{order.id}.json",
+            json.dumps({"order_id": str(order.id), "provider": order.provider, **receipt}).encode(),
+            content_type="application/json",
+        )
+    order.status, order.verified_at, order.updated_at = "verified", order.verified_at or now, now
+    reasons = fraud.reasons(session, order=order, rules=rules, now=now) if rules else []
+    if reasons:
+        hold(session, order=order, reasons=reasons, now=now)
+        return []
     for sku, quantity in deliverables(session, order):
         if sku.type == "consumable":
             wallet.credit(
@@ -233,6 +271,25 @@ def fulfil(
             )
     order.status, order.fulfilled_at = "fulfilled", now
     return order_entitlements(session, order.id)
+
+
+def hold(session: Session, *, order: Order, reasons: list[str], now: datetime) -> None:
+    """Keep a paid, risky order from delivery until an admin decides; audited."""
+    order.status, order.fraud_reasons, order.held_at, order.updated_at = (
+        "held",
+        reasons,
+        now,
+        now,
+    )
+    record(
+        session,
+        actor_id=None,
+        action="order.hold",
+        resource_type="order",
+        resource_id=order.id,
+        origin=SYSTEM,
+        new={"status": "held", "reasons": reasons},
+    )
 
 
 def deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
