@@ -231,6 +231,9 @@ def kinguin(fake_servers) -> FakeKinguin:
 def codeswholesale(fake_servers) -> FakeCodesWholesale:
     fake_servers["codeswholesale"].reset()
     return fake_servers["codeswholesale"]
+
+
+@pytest.fixture
 def paypal(fake_servers) -> FakePayPal:
     fake_servers["paypal"].reset()
     return fake_servers["paypal"]
