@@ -41,10 +41,15 @@ def claim(
         .order_by(GameKey.created_at)
         .limit(quantity)
         .with_for_update(skip_locked=True)
+        # Materialised: PostgreSQL runs it once. As a plain IN (subquery), a row updated
+        # concurrently is re-checked by re-running the subquery, which skips the locked rows
+        # and hands out more: under 16 threads one claim of 1 key took 981 (tests/suppliers).
+        .cte("chosen")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claimed = session.scalars(
         update(GameKey)
-        .where(GameKey.id.in_(chosen.scalar_subquery()), GameKey.status == "available")
+        .where(GameKey.id.in_(select(chosen.c.id)), GameKey.status == "available")
         .values(
             status="assigned",
             user_id=owner_id,
