@@ -8,7 +8,9 @@ from blueprints.commerce.schemas import (
     AdminOrderPageSchema,
     AdminOrderQuerySchema,
     AdminOrderSchema,
+    AdminSkuPageSchema,
     AdminSkuQuerySchema,
+    AdminSkuSchema,
     CheckoutSchema,
     OrderPageSchema,
     OrderQuerySchema,
@@ -38,7 +40,7 @@ from blueprints.http import (
     platform,
     staff,
 )
-from player_platform.commerce import catalog, flows, orders, reviews
+from player_platform.commerce import catalog, flows, orders, publishers, reviews
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
 from player_platform.suppliers import offers
@@ -88,22 +90,28 @@ def _with_supplier_offers(session, skus) -> None:
 class AdminSkuCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AdminSkuQuerySchema, location="query")
-    @bp.response(200, SkuPageSchema)
+    @bp.response(200, AdminSkuPageSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
-        """The whole catalog, inactive SKUs included (admin)"""
+        """The whole catalog, inactive SKUs included (admin; a publisher sees its own)"""
         with platform().db.unit_of_work() as session:
-            staff("admin")
-            return catalog.search(session, **query)
+            publisher_id = publishers.scope(staff(publishers.ROLE))
+            return catalog.search(session, publisher_id=publisher_id, **query)
 
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SkuCreateSchema)
-    @bp.response(201, SkuSchema)
+    @bp.response(201, AdminSkuSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(409, description="sku_exists")
+    @bp.alt_response(422, description="not_a_publisher")
     def post(self, body):
-        """Add a SKU (admin, audited)"""
+        """Add a SKU (admin, or a publisher for itself; audited)"""
         with platform().db.unit_of_work() as session:
-            actor = staff("admin")
+            actor = staff(publishers.ROLE)
+            if publishers.scope(actor) is not None:
+                body["publisher_id"] = actor.id
+            elif body["publisher_id"] is not None:
+                publishers.publisher_account(session, body["publisher_id"])
             return catalog.create_sku(
                 session, actor_id=actor.id, origin=origin(), now=utcnow(), **body
             )
@@ -113,12 +121,14 @@ class AdminSkuCollection(MethodView):
 class AdminSkuItem(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SkuWriteSchema)
-    @bp.response(200, SkuSchema)
+    @bp.response(200, AdminSkuSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="sku_not_found")
     def patch(self, body, sku_id):
-        """Change a SKU; `active: false` takes it off sale (admin, audited)"""
+        """Change a SKU; `active: false` takes it off sale (admin, or its publisher; audited)"""
         with platform().db.unit_of_work() as session:
-            actor = staff("admin")
+            actor = staff(publishers.ROLE)
+            publishers.owned_sku(session, sku_id=sku_id, publisher_id=publishers.scope(actor))
             return catalog.update_sku(
                 session, sku_id=sku_id, actor_id=actor.id, origin=origin(), now=utcnow(), **body
             )
@@ -215,10 +225,12 @@ class AdminOrderCollection(MethodView):
     @bp.response(200, AdminOrderPageSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
-        """All orders, filtered (admin); flagged ones carry `flagged_at`"""
+        """All orders, filtered (admin; a publisher sees the orders of its SKUs); flagged ones
+        carry `flagged_at`, held ones `fraud_reasons`"""
         with platform().db.unit_of_work() as session:
-            staff("admin")
-            return orders.list_orders(session, **query)
+            publisher_id = publishers.scope(staff(publishers.ROLE))
+            where = publishers.orders_of(publisher_id) if publisher_id else None
+            return orders.list_orders(session, where=where, **query)
 
 
 @bp.route("/admin/orders/<uuid:order_id>/approve")

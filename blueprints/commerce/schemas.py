@@ -51,6 +51,13 @@ class SkuCreateSchema(SkuWriteSchema):
     sku_id = fields.String(required=True, validate=SKU_ID)
     type = fields.String(required=True, validate=validate.OneOf(SKU_TYPES))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    publisher_id = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "the publisher account that owns it (admins; a publisher's "
+            "own SKUs are always its own)"
+        },
+    )
 
 
 class SkuQuerySchema(PageQuerySchema):
@@ -95,6 +102,15 @@ class SkuSchema(Schema):
 
 class SkuPageSchema(Schema):
     items = fields.List(fields.Nested(SkuSchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class AdminSkuSchema(SkuSchema):
+    publisher_id = fields.UUID(allow_none=True)
+
+
+class AdminSkuPageSchema(Schema):
+    items = fields.List(fields.Nested(AdminSkuSchema), required=True)
     next_cursor = fields.String(allow_none=True)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, Origin, record
@@ -192,10 +192,14 @@ def list_orders(
     user_id: uuid.UUID | None = None,
     status: str | None = None,
     provider: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> Page[Order]:
+    """Orders newest first, filtered; ``where`` narrows further (publishers.orders_of)."""
     query = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
     filters = {Order.user_id: user_id, Order.status: status, Order.provider: provider}
     query = query.where(*(c == v for c, v in filters.items() if v is not None))
+    if where is not None:
+        query = query.where(where)
     if cursor is not None:
         after = Position.decode(cursor)
         query = query.where(tuple_(Order.created_at, Order.id) < (after.created_at, after.id))
