@@ -118,7 +118,8 @@ def test_an_admin_imports_keys_sees_low_stock_and_revokes_a_key(live_server, liv
         seen.append(page.content())
     csv = page.request.get(f"{live_server}/moderation/keys?limit=200&format=csv").text()
     assert csv.count("*****-") == 200  # the first page of the list, masked
-    for html in [*seen, csv]:
+    page.goto(f"{live_server}/moderation/keys")  # the screenshot left in var/screenshots/
+    for html in [*seen, csv, page.content()]:
         assert_no_code(html, codes)
 
 
@@ -188,6 +189,15 @@ def test_moderators_are_refused_the_key_store_pages_and_actions(live_server, liv
         form={"csrf_token": token, "reason": "mine"},
     )
     assert (revoke.status, upload.status, approve.status) == (403, 403, 403)
+    large = page.request.post(
+        f"{live_server}/moderation/keys/import",
+        multipart={
+            "csrf_token": token,
+            "sku_id": "game",
+            "file": {"name": "k.csv", "mimeType": "text/csv", "buffer": b"A" * (2 << 20)},
+        },
+    )
+    assert large.status == 413  # only an admin's upload may pass the app's body limit
     with live_platform.db.unit_of_work() as session:
         assert session.scalars(select(GameKey.status)).all() == ["available"]
     assert audit_rows(live_platform, "key.revoke") == []
