@@ -1,6 +1,8 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from player_platform.keys.models import KEY_PLATFORMS
 from player_platform.security.api_keys import SCOPES
+from player_platform.suppliers.chain import SUPPLIERS
 from player_platform.webhooks.models import STATUSES as WEBHOOK_STATUSES
 
 
@@ -106,3 +108,31 @@ class SupplierHealthSchema(Schema):
 
 class SupplierHealthListSchema(Schema):
     items = fields.List(fields.Nested(SupplierHealthSchema), required=True)
+
+
+class SupplierRouteSchema(Schema):
+    supplier = fields.String(required=True, validate=validate.OneOf(SUPPLIERS))
+    platform = fields.String(required=True, validate=validate.OneOf(KEY_PLATFORMS))
+    product_id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"),
+        metadata={"description": "the supplier's own product id"},
+    )
+    priority = fields.Integer(
+        load_default=100,
+        strict=True,
+        validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "lower is asked first"},
+    )
+
+
+class SupplierRoutesSchema(Schema):
+    routes = fields.List(
+        fields.Nested(SupplierRouteSchema), required=True, validate=validate.Length(max=20)
+    )
+
+    @validates_schema
+    def one_per_supplier_and_platform(self, data, **kwargs):
+        pairs = [(r["supplier"], r["platform"]) for r in data.get("routes", [])]
+        if len(pairs) != len(set(pairs)):
+            raise ValidationError("One route per supplier and platform.", "routes")

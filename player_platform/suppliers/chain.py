@@ -36,6 +36,7 @@ from player_platform.suppliers.models import (
 )
 
 log = logging.getLogger(__name__)
+SUPPLIERS = (codeswholesale.NAME, kinguin.NAME)  # every supplier an adapter exists for
 # The most a SKU may cost from a supplier (EUR cents for one key), None for no limit.
 MarginFloor = Callable[[Session, str], int | None]
 
@@ -143,7 +144,9 @@ class SupplierChain:
         if not self.breakers.allow(route.supplier, now=time.time()):
             return Purchase("unavailable", reason=f"{route.supplier}: circuit open")
         if not self._record_asking(route, quantity=quantity, order_ref=order_ref):
-            return Purchase("unavailable", reason=f"{route.supplier}: asked already")
+            # Another run is asking this supplier for this very order right now: it is that
+            # supplier's, and asking anyone else could buy it twice.
+            return Purchase("pending", supplier=route.supplier, external_order_id=order_ref)
         started = time.monotonic()
         try:
             order = adapter.place_order(

@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from player_platform.audit.service import Origin, record
 from player_platform.db import Database, insert_for, utcnow
 from player_platform.outbound import ProviderUnavailable
 from player_platform.suppliers.adapter import Adapter
@@ -161,3 +163,50 @@ def set_route(
             set_={"product_id": product_id, "priority": priority, "updated_at": utcnow()},
         )
     )
+
+
+def routes_of(session: Session, sku_id: str) -> list[SupplierProduct]:
+    """The SKU's supplier products, in the order they are asked per platform."""
+    return list(
+        session.scalars(
+            select(SupplierProduct)
+            .where(SupplierProduct.sku_id == sku_id)
+            .order_by(SupplierProduct.platform, SupplierProduct.priority, SupplierProduct.supplier)
+        )
+    )
+
+
+def replace_routes(
+    session: Session,
+    *,
+    sku_id: str,
+    routes: list[dict[str, Any]],
+    actor_id: uuid.UUID,
+    origin: Origin,
+) -> list[SupplierProduct]:
+    """Make ``routes`` (supplier, platform, product_id, priority; one per supplier and
+    platform) the SKU's whole supplier mapping (admin, audited)."""
+    old = [_route_view(r) for r in routes_of(session, sku_id)]
+    session.execute(delete(SupplierProduct).where(SupplierProduct.sku_id == sku_id))
+    for route in routes:
+        set_route(session, sku_id=sku_id, **route)
+    record(
+        session,
+        actor_id=actor_id,
+        action="sku.suppliers",
+        resource_type="sku",
+        resource_id=sku_id,
+        origin=origin,
+        old={"routes": old},
+        new={"routes": [_route_view(r) for r in routes_of(session, sku_id)]},
+    )
+    return routes_of(session, sku_id)
+
+
+def _route_view(route: SupplierProduct) -> dict[str, Any]:
+    return {
+        "supplier": route.supplier,
+        "platform": route.platform,
+        "product_id": route.product_id,
+        "priority": route.priority,
+    }

@@ -113,6 +113,12 @@ def codeswholesale_app(state: FakeCodesWholesale) -> Flask:
             }
         )
 
+    _product_routes(app, state)
+    _order_routes(app, state)
+    return app
+
+
+def _product_routes(app: Flask, state: FakeCodesWholesale) -> None:
     @app.get("/v3/products")
     def products():
         token = request.args.get("continuationToken")
@@ -125,6 +131,8 @@ def codeswholesale_app(state: FakeCodesWholesale) -> Flask:
             state.cursors[following] = (wanted, offset + state.page_size)
         return jsonify({"items": [state.products[p] for p in page], "continuationToken": following})
 
+
+def _order_routes(app: Flask, state: FakeCodesWholesale) -> None:
     @app.post("/v3/orders")
     def create_order():
         with state.lock:
@@ -145,8 +153,6 @@ def codeswholesale_app(state: FakeCodesWholesale) -> Flask:
         if order_id not in state.orders:
             return _error(404, 40400, "Order not found")
         return jsonify(state.orders[order_id])
-
-    return app
 
 
 def _place(state: FakeCodesWholesale, body: dict):

@@ -117,6 +117,12 @@ def kinguin_app(state: FakeKinguin) -> Flask:
             return _error("Authorization", "Invalid authentication data.", 401, type="Unauthorized")
         return None
 
+    _product_routes(app, state)
+    _order_routes(app, state)
+    return app
+
+
+def _product_routes(app: Flask, state: FakeKinguin) -> None:
     @app.get("/v1/products")
     def search_products():
         wanted = set(filter(None, request.args.get("productId", "").split(",")))
@@ -126,6 +132,17 @@ def kinguin_app(state: FakeKinguin) -> Flask:
         results = found[(page - 1) * limit : page * limit]
         return jsonify({"results": results, "item_count": len(found)})
 
+    @app.get("/v2/order/<order_id>/keys")
+    def order_keys(order_id):
+        if order_id not in state.orders:
+            return _error("OrderNotFound", "Order not found", 404)
+        if state.orders[order_id]["status"] != "completed":
+            return jsonify([])
+        page, limit = int(request.args.get("page", 1)), int(request.args.get("limit", 100))
+        return jsonify(state.keys[order_id][(page - 1) * limit : page * limit])
+
+
+def _order_routes(app: Flask, state: FakeKinguin) -> None:
     @app.post("/v2/order")
     def create_order():
         with state.lock:
@@ -157,17 +174,6 @@ def kinguin_app(state: FakeKinguin) -> Flask:
         if order_id not in state.orders:
             return _error("OrderNotFound", "Order not found", 404)
         return jsonify(state.orders[order_id])
-
-    @app.get("/v2/order/<order_id>/keys")
-    def order_keys(order_id):
-        if order_id not in state.orders:
-            return _error("OrderNotFound", "Order not found", 404)
-        if state.orders[order_id]["status"] != "completed":
-            return jsonify([])
-        page, limit = int(request.args.get("page", 1)), int(request.args.get("limit", 100))
-        return jsonify(state.keys[order_id][(page - 1) * limit : page * limit])
-
-    return app
 
 
 def _place(state: FakeKinguin, body: dict):

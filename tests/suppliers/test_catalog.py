@@ -76,3 +76,30 @@ def test_admins_see_each_suppliers_breaker_and_last_sync(client, admin, platform
     assert by_name["kinguin"]["latency_ms"] == 300.0
     assert by_name["codeswholesale"]["last_sync_at"] is not None
     assert client.get("/v1/admin/suppliers").status_code == 401
+
+
+def test_admins_route_a_sku_to_supplier_products_audited(client, admin, platform):
+    seed_game(platform)
+    url = "/v1/admin/skus/game/suppliers"
+    routes = [
+        {"supplier": "kinguin", "platform": "steam", "product_id": "kg-1", "priority": 2},
+        {"supplier": "codeswholesale", "platform": "steam", "product_id": "cw-1", "priority": 1},
+    ]
+    response = client.put(url, json={"routes": routes}, headers=admin)
+    assert response.status_code == 200
+    assert [r["supplier"] for r in response.get_json()["routes"]] == ["codeswholesale", "kinguin"]
+    chain = platform.suppliers
+    assert [
+        (r.supplier, r.product_id)
+        for r in chain.routes(sku_id="game", platform="steam", quantity=1)[0]
+    ] == []  # no offers yet
+    replaced = client.put(url, json={"routes": routes[:1]}, headers=admin).get_json()["routes"]
+    assert [r["product_id"] for r in replaced] == ["kg-1"]
+    assert client.get(url, headers=admin).get_json()["routes"] == replaced
+    audit = client.get("/v1/admin/audit-logs?action=sku.suppliers", headers=admin).get_json()
+    assert len(audit["items"]) == 2
+    twice = client.put(url, json={"routes": [routes[0], routes[0]]}, headers=admin)
+    unknown = client.put(url, json={"routes": [{**routes[0], "supplier": "acme"}]}, headers=admin)
+    assert (twice.status_code, unknown.status_code) == (422, 422)
+    missing = client.put("/v1/admin/skus/nope/suppliers", json={"routes": []}, headers=admin)
+    assert (missing.status_code, missing.get_json()["code"]) == (404, "sku_not_found")

@@ -155,3 +155,20 @@ def test_an_unconfigured_supplier_is_not_in_the_chain(platform, game, kinguin):
     chain = chain_of(platform, codeswholesale_client_id=None)
     assert set(chain.adapters) == {"kinguin"}
     assert buy(chain, "ref-6").supplier == "kinguin"
+
+
+def test_two_runs_asking_for_one_order_at_once_buy_it_once(live_platform, kinguin, codeswholesale):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.suppliers.conftest import seed_game
+
+    seed_game(live_platform, ("codeswholesale", "cw-game", 1), ("kinguin", "kg-game", 2))
+    codeswholesale.stock("cw-game", price="5.00", quantity=50)
+    kinguin.stock("kg-game", price="3.20", qty=50)
+    offers.sync(live_platform.db, live_platform.suppliers.adapters)
+    codeswholesale.slow_seconds = 0.5  # both runs are in flight together
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: buy(live_platform.suppliers, "same-ref"), range(4)))
+    assert {o.supplier for o in outcomes} == {"codeswholesale"}
+    assert "delivered" in {o.status for o in outcomes}
+    assert (codeswholesale.charged(), kinguin.charged()) == (1, 0)

@@ -22,7 +22,7 @@ from tests.fakes.codeswholesale import FakeCodesWholesale
 from tests.fakes.kinguin import FakeKinguin, steam_like_code
 from tests.suppliers.conftest import paid_orders, seed_game
 
-POOLED, ORDERS, THREADS = 1000, 2000, 16
+POOLED, ORDERS, THREADS = 1000, 2000, 8
 
 
 def _stock_everything(p: Platform, kinguin: FakeKinguin, codeswholesale: FakeCodesWholesale):
