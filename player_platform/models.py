@@ -13,6 +13,7 @@ from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.feedback.models import Feedback, FeedbackAttachment
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
+from player_platform.keys.models import GameKey, KeyLine, KeyPool
 from player_platform.leaderboards.models import (
     LeaderboardEntry,
     Season,
@@ -47,8 +48,11 @@ __all__ = [
     "Entitlement",
     "Feedback",
     "FeedbackAttachment",
+    "GameKey",
     "IdempotencyRecord",
     "Identity",
+    "KeyLine",
+    "KeyPool",
     "LeaderboardEntry",
     "LedgerEntry",
     "Mail",

@@ -31,6 +31,7 @@ PERIODIC = (
         "fail_abandoned_checkouts", "workers.commerce.fail_abandoned_checkouts", "maintenance", 900
     ),
     Periodic("redrive_webhooks", "workers.webhooks.redrive_webhooks", "maintenance", 300),
+    Periodic("retry_key_backorders", "workers.keys.retry_backorders", "fulfilment", 60),
     Periodic("fulfil_drops", "workers.drops.fulfil_drops", "fulfilment", 60),
     Periodic("reconcile_drops", "workers.drops.reconcile_drops", "maintenance", 900),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),

@@ -15,13 +15,14 @@ from player_platform.db import Base, JSONType, Timestamps, created_at_column, ne
 SKU_TYPES = ("durable", "consumable", "bundle", "game_key")
 PROVIDERS = ("steam", "epic", "stripe", "paypal", "reseller_balance")
 # pending -> verified -> fulfilled, or failed; verified -> held (fraud rules) -> fulfilled
-# (approved) or refunded (cancelled); verified/fulfilled -> refunded, partially_refunded
-# (-> refunded) or charged_back.
+# (approved) or refunded (cancelled); fulfilled <-> backordered (a game key out of stock);
+# verified/fulfilled/backordered -> refunded, partially_refunded (-> refunded) or charged_back.
 ORDER_STATUSES = (
     "pending",
     "verified",
     "held",
     "fulfilled",
+    "backordered",
     "failed",
     "refunded",
     "partially_refunded",

@@ -3,8 +3,12 @@
 
     pending -> verified -> fulfilled          (or pending -> failed)
     verified -> held -> fulfilled | refunded   (fraud rules; an admin approves or cancels)
-    verified/fulfilled -> refunded | partially_refunded | charged_back
+    fulfilled <-> backordered                 (a game key out of stock everywhere, then found)
+    verified/fulfilled/backordered -> refunded | partially_refunded | charged_back
     partially_refunded -> refunded | charged_back
+
+What domains above commerce hold for an order (game keys) they undo in ``REVERSAL_HOOKS``,
+called by ``reverse`` in its transaction: commerce never imports them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import Session
@@ -31,8 +35,26 @@ from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry
 from storage import Storage
 
-PAID = ("verified", "fulfilled", "partially_refunded")
+PAID = ("verified", "fulfilled", "backordered", "partially_refunded")
 REVERSED = ("refunded", "charged_back")
+
+
+class ReversalHook(Protocol):
+    def __call__(
+        self,
+        session: Session,
+        *,
+        order: Order,
+        sku_ids: set[str],
+        kind: str,
+        jobs: Jobs,
+        now: datetime,
+    ) -> dict[str, Any]: ...
+
+
+# name -> hook(session, order=, sku_ids=, kind=, jobs=, now=) -> values for the audit entry;
+# filled by the composition root (player_platform/platform.py).
+REVERSAL_HOOKS: dict[str, ReversalHook] = {}
 
 
 @dataclass(frozen=True)
@@ -221,7 +243,7 @@ def fulfil(
     if reasons:
         hold(session, order=order, reasons=reasons, now=now)
         return []
-    for sku, quantity in _deliverables(session, order):
+    for sku, quantity in deliverables(session, order):
         if sku.type == "consumable":
             wallet.credit(
                 session,
@@ -274,7 +296,8 @@ def hold(session: Session, *, order: Order, reasons: list[str], now: datetime) -
     )
 
 
-def _deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
+def deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
+    """What the order delivers, bundles opened: (sku, total quantity), by SKU id."""
     totals: Counter[str] = Counter()
     skus: dict[str, Sku] = {}
     for item in order.items:
@@ -322,7 +345,7 @@ def reverse(
         item.refunded = True
     if kind == "partially_refunded" and all(i.refunded for i in order.items):
         kind = "refunded"
-    undone = _undo_grants(session, order=order, items=items, kind=kind, now=now)
+    undone = _undo_grants(session, order=order, items=items, kind=kind, jobs=jobs, now=now)
     order.status, order.updated_at = kind, now
     order.refunded_amount = (
         amount if amount is not None else sum(i.amount for i in order.items if i.refunded)
@@ -344,7 +367,13 @@ def reverse(
 
 
 def _undo_grants(
-    session: Session, *, order: Order, items: list[OrderItem], kind: str, now: datetime
+    session: Session,
+    *,
+    order: Order,
+    items: list[OrderItem],
+    kind: str,
+    jobs: Jobs,
+    now: datetime,
 ) -> dict[str, Any]:
     sku_ids = {
         sku.sku_id
@@ -372,7 +401,10 @@ def _undo_grants(
             reference=f"order:{order.id}:clawback:{sku_id}",
             now=now,
         )
-    return {"revoked": sorted(e.sku_id for e in revoked), "debt": debt}
+    undone: dict[str, Any] = {"revoked": sorted(e.sku_id for e in revoked), "debt": debt}
+    for hook in REVERSAL_HOOKS.values():
+        undone.update(hook(session, order=order, sku_ids=sku_ids, kind=kind, jobs=jobs, now=now))
+    return undone
 
 
 def notify(
