@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import any_, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
@@ -42,9 +42,15 @@ def claim(
         .limit(quantity)
         .with_for_update(skip_locked=True)
     )
+    # ``id IN (SELECT ... LIMIT n SKIP LOCKED)`` may run the subquery again per row on
+    # PostgreSQL and take more than n keys; ``ARRAY(SELECT ...)`` is evaluated once.
+    if session.get_bind().dialect.name == "postgresql":
+        match = GameKey.id == any_(func.array(chosen.scalar_subquery()))
+    else:
+        match = GameKey.id.in_(chosen.scalar_subquery())
     claimed = session.scalars(
         update(GameKey)
-        .where(GameKey.id.in_(chosen.scalar_subquery()), GameKey.status == "available")
+        .where(match, GameKey.status == "available")
         .values(
             status="assigned",
             user_id=owner_id,
