@@ -16,6 +16,7 @@ from player_platform.commerce.models import Order
 from player_platform.identity.models import User
 from player_platform.wallet.models import LedgerEntry
 from tests import factories
+from tests.keys.conftest import drain, import_csv, steam_code
 from tests.support import bearer
 
 KEY_SKU = {
@@ -34,15 +35,21 @@ BALANCE_SKU = {
 
 
 def reseller_key(platform, client, admin) -> tuple[uuid.UUID, dict[str, str]]:
-    """A reseller account, the catalog it buys from, and its API key's headers."""
+    """The catalog resellers buy from, a reseller account and its API key's headers."""
     with platform.db.unit_of_work() as session:
         factories.sku(session, **KEY_SKU)
         factories.sku(session, **BALANCE_SKU)
-        reseller = factories.player(session, platform, display_name="Key Shop")
+    return reseller_key_for(platform, client, admin, "key shop")
+
+
+def reseller_key_for(platform, client, admin, name: str) -> tuple[uuid.UUID, dict[str, str]]:
+    """A reseller account and its API key's headers."""
+    with platform.db.unit_of_work() as session:
+        reseller = factories.player(session, platform, display_name=name)
         session.get(User, reseller.user_id).roles = ["player", "reseller"]
     created = client.post(
         "/v1/admin/api-keys",
-        json={"name": "key shop", "scopes": ["keys:purchase"], "owner_id": str(reseller.user_id)},
+        json={"name": name, "scopes": ["keys:purchase"], "owner_id": str(reseller.user_id)},
         headers=admin,
     )
     assert created.status_code == 201, created.get_json()
@@ -161,3 +168,26 @@ def test_concurrent_retries_of_one_idempotency_key_make_one_order(live_server, l
             select(LedgerEntry.quantity).where(LedgerEntry.sku_id == "reseller_credit")
         ).all()
         assert sorted(ledger) == [-3000, 10_000]
+
+
+def test_a_reseller_gets_the_codes_of_its_bulk_order_from_the_pool(client, platform, admin):
+    user_id, headers = reseller_key(platform, client, admin)
+    codes = [steam_code() for _ in range(5)]
+    assert import_csv(client, admin, codes, sku_id="indie-key")["imported"] == 5
+    top_up(client, admin, user_id, 10_000)
+    order = buy(client, headers, "po-keys", quantity=3).get_json()["order"]
+    drain(platform, "fulfilment")
+
+    delivered = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=headers)
+    assert delivered.status_code == 200 and delivered.headers["Cache-Control"] == "no-store"
+    got = [k["code"] for k in delivered.get_json()["items"]]
+    assert len(got) == 3 and set(got) <= set(codes)
+    again = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=headers).get_json()
+    assert [k["code"] for k in again["items"]] == got
+    with platform.db.unit_of_work() as session:
+        reveals = session.scalars(select(AuditLog).where(AuditLog.action == "key.reveal")).all()
+        assert len(reveals) == 6 and {r.actor_id for r in reveals} == {user_id}
+
+    _, other = reseller_key_for(platform, client, admin, "other shop")
+    foreign = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=other)
+    assert foreign.status_code == 404 and foreign.get_json()["code"] == "order_not_found"
