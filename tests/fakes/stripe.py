@@ -31,14 +31,17 @@ class FakeStripe:
     def reset(self) -> None:
         self.__dict__.update(FakeStripe().__dict__)
 
-    def succeed(self, intent_id: str, *, card_fingerprint: str = "fp_fake_card") -> dict:
+    def succeed(self, intent_id: str, *, card_fingerprint: str | None = None) -> dict:
         """The customer paid: the intent succeeds; returns its payment_intent.succeeded event
         (``latest_charge`` is an id there, as Stripe sends it; expand it with GET)."""
         intent = self.intents[intent_id]
         intent["status"] = "succeeded"
         self.charges[intent_id] = {
             **self.charge(intent_id),
-            "payment_method_details": {"type": "card", "card": {"fingerprint": card_fingerprint}},
+            "payment_method_details": {
+                "type": "card",
+                "card": {"fingerprint": card_fingerprint or f"fp_{intent_id}"},  # a card each
+            },
         }
         intent["latest_charge"] = self.charges[intent_id]["id"]
         return self.event("payment_intent.succeeded", intent)
