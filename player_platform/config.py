@@ -147,9 +147,9 @@ class Settings:
     # Fraud rules (commerce/fraud.py); 0 turns a rule off.
     fraud_window_minutes: int = 60
     fraud_orders_per_player: int = 10
-    fraud_orders_per_ip: int = 30
+    fraud_orders_per_ip: int = 0  # IP rules: on where PP_TRUSTED_PROXIES gives real IPs
     fraud_orders_per_fingerprint: int = 10
-    fraud_accounts_per_ip: int = 10
+    fraud_accounts_per_ip: int = 0
     fraud_accounts_per_device: int = 3
     fraud_new_account_hours: int = 24
     fraud_new_account_amount: int = 20000

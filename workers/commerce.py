@@ -1,10 +1,11 @@
-"""Commerce jobs: Stripe events, Steam polling, unfinished refunds and checkouts, wallet
+"""Commerce jobs: Stripe and PayPal events, Steam polling, unfinished refunds and checkouts, wallet
 reconciliation and the game-key fulfilment hook (workers/keys.py). Each
 re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from player_platform import platform
 from player_platform.commerce import flows, paypal, refunds, stripe
@@ -17,25 +18,19 @@ log = logging.getLogger(__name__)
 
 
 def process_stripe_event(row_id: str) -> str:
-    p = platform.current()
-    return process_event(
-        row_id,
-        lambda session, payload: stripe.apply_event(
-            session,
-            storage=p.storage,
-            jobs=p.jobs,
-            rules=p.fraud_rules,
-            event=payload,
-            now=utcnow(),
-        ),
-    )
+    return _process_payment_event(row_id, stripe.apply_event)
 
 
 def process_paypal_event(row_id: str) -> str:
+    return _process_payment_event(row_id, paypal.apply_event)
+
+
+def _process_payment_event(row_id: str, apply_event: Callable[..., str]) -> str:
+    """A web payment provider's event, applied with the fraud rules (paid orders may be held)."""
     p = platform.current()
     return process_event(
         row_id,
-        lambda session, payload: paypal.apply_event(
+        lambda session, payload: apply_event(
             session,
             storage=p.storage,
             jobs=p.jobs,

@@ -1,11 +1,12 @@
 """Resellers: bulk key purchases from a prepaid balance with a server API key, and the admin's
-top-up of that balance (commerce/resellers.py)."""
+top-up of that balance (commerce/resellers.py), and the codes of its orders."""
 
 from flask.views import MethodView
 
 from blueprints.commerce import bp
 from blueprints.commerce.schemas import (
     ResellerBalanceSchema,
+    ResellerKeysSchema,
     ResellerOrderCreateSchema,
     ResellerOrderSchema,
     TopUpSchema,
@@ -23,6 +24,7 @@ from blueprints.http import (
 from blueprints.wallet.schemas import IdempotencyKeyHeaderSchema
 from player_platform.commerce import resellers
 from player_platform.db import utcnow
+from player_platform.usecases import reseller_keys
 
 
 @bp.route("/reseller/orders")
@@ -39,8 +41,8 @@ class ResellerOrders(MethodView):
     @bp.alt_response(422, description="not_a_game_key, price_unavailable, not_a_reseller")
     def post(self, body, headers):
         """A reseller buys game keys in bulk from its prepaid balance (API key with
-        `keys:purchase`; Idempotency-Key required: one order per key); the keys follow at
-        `GET /v1/reseller/orders/{id}/keys` once fulfilled"""
+        `keys:purchase`; Idempotency-Key required: one order per key); the codes follow at
+        `GET /v1/reseller/orders/{id}/keys`"""
         p = platform()
         with p.db.unit_of_work() as session:
             order, balance = resellers.purchase(
@@ -82,3 +84,26 @@ class ResellerBalance(MethodView):
                 **body,
             )
             return {"user_id": user_id, "balance": balance}
+
+
+@bp.route("/reseller/orders/<uuid:order_id>/keys")
+class ResellerOrderKeys(MethodView):
+    @bp.doc(security=API_KEY_AUTH)
+    @bp.response(200, ResellerKeysSchema)
+    @bp.alt_response(401, description="api_key_required, invalid_api_key")
+    @bp.alt_response(403, description="missing_scope")
+    @bp.alt_response(404, description="order_not_found")
+    def get(self, order_id):
+        """The delivered codes of one of the reseller's orders, in clear (each reveal audited
+        with the caller's IP; a line still waiting for stock appears once complete)"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            codes = reseller_keys.order_codes(
+                session,
+                vault=p.vault,
+                caller=current_server(resellers.SCOPE),
+                order_id=order_id,
+                origin=origin(),
+                now=utcnow(),
+            )
+        return {"items": codes}, 200, {"Cache-Control": "no-store"}

@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from blueprints.admin.schemas import PageQuerySchema
+from blueprints.keys.schemas import RevealedKeySchema
 from player_platform.commerce.catalog import SORTS
 from player_platform.commerce.models import ORDER_STATUSES, PROVIDERS, SKU_TYPES
 
@@ -239,6 +240,10 @@ class ResellerOrderCreateSchema(Schema):
 class ResellerOrderSchema(Schema):
     order = fields.Nested(OrderSchema, required=True)
     balance = fields.Integer(required=True, metadata={"description": "left, in minor units"})
+
+
+class ResellerKeysSchema(Schema):
+    items = fields.List(fields.Nested(RevealedKeySchema), required=True)
 
 
 class TopUpSchema(Schema):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, Origin, record
@@ -352,6 +352,7 @@ def reverse(
     )
     if kind != "partially_refunded":
         order.refunded_at = now
+    undone["returned"] = _return_wallet_payment(session, order=order, kind=kind, now=now)
     record(
         session,
         actor_id=actor_id,
@@ -364,6 +365,37 @@ def reverse(
     )
     notify(session, jobs=jobs, user_id=order.user_id, kind=f"order.{kind}", order_id=order.id)
     return True
+
+
+def _return_wallet_payment(session: Session, *, order: Order, kind: str, now: datetime) -> int:
+    """An order paid from a wallet (a reseller's balance: the ``order:<id>:payment`` spend)
+    gets the refunded amount back there, once per kind; what was credited."""
+    paid = session.execute(
+        select(LedgerEntry.sku_id, LedgerEntry.quantity).where(
+            LedgerEntry.reference == f"order:{order.id}:payment"
+        )
+    ).first()
+    if paid is None:
+        return 0
+    returned = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
+            LedgerEntry.reference.like(f"order:{order.id}:payment:%")
+        )
+    )
+    amount = min(order.refunded_amount, -paid.quantity) - returned
+    if amount > 0:
+        wallet.credit(
+            session,
+            user_id=order.user_id,
+            sku_id=paid.sku_id,
+            quantity=amount,
+            change_type="refund",
+            order_id=order.id,
+            reason=kind,
+            reference=f"order:{order.id}:payment:{kind}",
+            now=now,
+        )
+    return max(amount, 0)
 
 
 def _undo_grants(

@@ -180,3 +180,29 @@ def test_orders_above_the_kyc_amount_wait_for_a_verified_identity(
         f"/v1/admin/users/{player['user']['id']}/kyc", json={"verified": True}, headers=headers
     )
     assert player_put.status_code == 403
+
+
+@pytest.mark.parametrize("settings", [{"fraud_orders_per_fingerprint": 1}], indirect=True)
+def test_one_card_across_accounts_holds_the_second_stripe_order(
+    client, stripe, catalog, platform, admin
+):
+    """The card fingerprint comes from the PaymentIntent's expanded latest charge."""
+    statuses = []
+    for card in ("fp_card_a", "fp_card_b", "fp_card_a"):
+        headers = _player(platform)
+        bought = client.post(
+            "/v1/checkout",
+            json={"items": [{"sku_id": "sword", "quantity": 1}], "currency": "USD"},
+            headers=headers,
+        ).get_json()
+        intent_id = bought["payment"]["payment_intent_id"]
+        stripe.succeed(intent_id, card_fingerprint=card)
+        verified = client.post(
+            "/v1/commerce/verify-receipt",
+            json={"provider": "stripe", "payment_intent_id": intent_id},
+            headers=headers,
+        )
+        statuses.append(verified.get_json()["order"]["status"])
+    assert statuses == ["fulfilled", "fulfilled", "held"]
+    held = client.get("/v1/admin/orders?status=held", headers=admin).get_json()["items"]
+    assert [o["fraud_reasons"] for o in held] == [["velocity_fingerprint"]]

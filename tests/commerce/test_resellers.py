@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import NamedTuple
 
 import requests
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from player_platform.commerce.models import Order
 from player_platform.identity.models import User
 from player_platform.wallet.models import LedgerEntry
 from tests import factories
+from tests.keys.conftest import drain, import_csv, steam_code
 from tests.support import bearer
 
 KEY_SKU = {
@@ -33,20 +35,36 @@ BALANCE_SKU = {
 }
 
 
-def reseller_key(platform, client, admin) -> tuple[uuid.UUID, dict[str, str]]:
-    """A reseller account, the catalog it buys from, and its API key's headers."""
+class Reseller(NamedTuple):
+    user_id: uuid.UUID
+    api_key: dict[str, str]  # Authorization: ApiKey ...
+    signed_in: dict[str, str]  # the account's own Bearer headers
+
+
+def reseller_key(platform, client, admin) -> Reseller:
+    """The catalog resellers buy from, a reseller account and its API key's headers."""
     with platform.db.unit_of_work() as session:
         factories.sku(session, **KEY_SKU)
         factories.sku(session, **BALANCE_SKU)
-        reseller = factories.player(session, platform, display_name="Key Shop")
+    return reseller_key_for(platform, client, admin, "key shop")
+
+
+def reseller_key_for(platform, client, admin, name: str) -> Reseller:
+    """A reseller account and its API key's headers."""
+    with platform.db.unit_of_work() as session:
+        reseller = factories.player(session, platform, display_name=name)
         session.get(User, reseller.user_id).roles = ["player", "reseller"]
     created = client.post(
         "/v1/admin/api-keys",
-        json={"name": "key shop", "scopes": ["keys:purchase"], "owner_id": str(reseller.user_id)},
+        json={"name": name, "scopes": ["keys:purchase"], "owner_id": str(reseller.user_id)},
         headers=admin,
     )
     assert created.status_code == 201, created.get_json()
-    return reseller.user_id, {"Authorization": f"ApiKey {created.get_json()['key']}"}
+    return Reseller(
+        reseller.user_id,
+        {"Authorization": f"ApiKey {created.get_json()['key']}"},
+        bearer(reseller.access_token),
+    )
 
 
 def top_up(client, admin, user_id, amount, **headers):
@@ -66,7 +84,7 @@ def buy(client, headers, idempotency_key, quantity=3):
 
 
 def test_a_reseller_buys_from_its_balance_once_per_idempotency_key(client, platform, admin):
-    user_id, headers = reseller_key(platform, client, admin)
+    user_id, headers, _ = reseller_key(platform, client, admin)
     topped = top_up(client, admin, user_id, 5000, **{"Idempotency-Key": "wire-42"})
     assert topped.get_json() == {"user_id": str(user_id), "balance": 5000}
     assert (
@@ -110,7 +128,7 @@ def test_a_reseller_buys_from_its_balance_once_per_idempotency_key(client, platf
 
 
 def test_keys_without_the_scope_or_a_reseller_account_cannot_buy(client, platform, admin):
-    user_id, _ = reseller_key(platform, client, admin)
+    user_id, _, _ = reseller_key(platform, client, admin)
     grants_key = client.post(
         "/v1/admin/api-keys", json={"name": "server", "scopes": ["grants:write"]}, headers=admin
     ).get_json()["key"]
@@ -131,7 +149,7 @@ def test_concurrent_retries_of_one_idempotency_key_make_one_order(live_server, l
     with live_platform.db.unit_of_work() as session:
         admin = bearer(factories.staff(session, live_platform, role="admin").access_token)
     client = create_app(platform=live_platform).test_client()
-    user_id, headers = reseller_key(live_platform, client, admin)
+    user_id, headers, _ = reseller_key(live_platform, client, admin)
     top_up(client, admin, user_id, 10_000)
     answers: list[tuple[int, str | None]] = []
 
@@ -161,3 +179,50 @@ def test_concurrent_retries_of_one_idempotency_key_make_one_order(live_server, l
             select(LedgerEntry.quantity).where(LedgerEntry.sku_id == "reseller_credit")
         ).all()
         assert sorted(ledger) == [-3000, 10_000]
+
+
+def test_a_reseller_gets_the_codes_of_its_bulk_order_from_the_pool(client, platform, admin):
+    user_id, headers, _ = reseller_key(platform, client, admin)
+    codes = [steam_code() for _ in range(5)]
+    assert import_csv(client, admin, codes, sku_id="indie-key")["imported"] == 5
+    top_up(client, admin, user_id, 10_000)
+    order = buy(client, headers, "po-keys", quantity=3).get_json()["order"]
+    drain(platform, "fulfilment")
+
+    delivered = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=headers)
+    assert delivered.status_code == 200 and delivered.headers["Cache-Control"] == "no-store"
+    got = [k["code"] for k in delivered.get_json()["items"]]
+    assert len(got) == 3 and set(got) <= set(codes)
+    again = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=headers).get_json()
+    assert [k["code"] for k in again["items"]] == got
+    with platform.db.unit_of_work() as session:
+        reveals = session.scalars(select(AuditLog).where(AuditLog.action == "key.reveal")).all()
+        assert len(reveals) == 6 and {r.actor_id for r in reveals} == {user_id}
+
+    _, other, _ = reseller_key_for(platform, client, admin, "other shop")
+    foreign = client.get(f"/v1/reseller/orders/{order['id']}/keys", headers=other)
+    assert foreign.status_code == 404 and foreign.get_json()["code"] == "order_not_found"
+
+
+def test_a_refunded_reseller_order_returns_its_price_to_the_balance(client, platform, admin):
+    user_id, headers, account = reseller_key(platform, client, admin)
+    top_up(client, admin, user_id, 5000)
+    order = buy(client, headers, "po-refund", quantity=2).get_json()["order"]
+    asked = client.post(
+        f"/v1/orders/{order['id']}/refund-requests", json={"reason": "wrong game"}, headers=account
+    ).get_json()
+    if asked["status"] == "pending":
+        decided = client.post(
+            f"/v1/admin/refund-requests/{asked['id']}/approve", json={}, headers=admin
+        )
+        asked = decided.get_json()
+    assert asked["status"] == "approved"
+    assert client.get(f"/v1/orders/{order['id']}", headers=account).get_json()["status"] == (
+        "refunded"
+    )
+    ledger = client.get("/v1/me/ledger", headers=account).get_json()["items"]
+    assert [(e["change_type"], e["quantity"], e["balance_after"]) for e in ledger] == [
+        ("refund", 3000, 5000),
+        ("spend", -3000, 2000),
+        ("grant", 5000, 5000),
+    ]

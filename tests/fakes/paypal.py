@@ -42,10 +42,10 @@ class FakePayPal:
     def reset(self) -> None:
         self.__dict__.update(FakePayPal().__dict__)
 
-    def approve(self, paypal_order_id: str, *, payer_id: str = "PAYERFAKE1") -> None:
-        """The buyer approved the order on PayPal's page."""
+    def approve(self, paypal_order_id: str, *, payer_id: str | None = None) -> None:
+        """The buyer (a PayPal account of its own unless named) approved the order."""
         self.orders[paypal_order_id]["status"] = "APPROVED"
-        self.orders[paypal_order_id]["payer"] = {"payer_id": payer_id}
+        self.orders[paypal_order_id]["payer"] = {"payer_id": payer_id or f"P{paypal_order_id}"}
 
     def capture_of(self, paypal_order_id: str) -> dict:
         return self.orders[paypal_order_id]["purchase_units"][0]["payments"]["captures"][0]
