@@ -5,8 +5,9 @@
 
 On PostgreSQL (scratch database pp_bench_keys) with Redis database 13.
 - import: writes a CSV of ``--keys`` generated Steam codes, then imports it through the path
-  the CLI takes (`python -m player_platform keys import`: importer.import_codes, batches
-  sealed with AES-256-GCM, COPied and moved with INSERT ... ON CONFLICT DO NOTHING), and
+  the CLI takes (`python -m player_platform keys import`: importer.import_codes, codes checked
+  and sealed with AES-256-GCM in PP_KEYS_IMPORT_WORKERS processes, batches COPied and moved
+  with INSERT ... ON CONFLICT DO NOTHING), and
   prints keys/s, wall time and the peak RSS of this process (flat memory: it does not grow
   with the file). The file is then imported again: every line a duplicate.
 - purchase: the app served on loopback (werkzeug, threaded) with the fake Stripe; ``--threads``
@@ -36,7 +37,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from player_platform.__main__ import migrate  # noqa: E402
+from bench.commerce import scratch_database  # noqa: E402
+from player_platform.__main__ import sealer_pool  # noqa: E402
 from player_platform.audit.service import SYSTEM  # noqa: E402
 from player_platform.commerce.models import Order, Sku  # noqa: E402
 from player_platform.config import Settings  # noqa: E402
@@ -49,28 +51,16 @@ from tests.conftest import serving  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes import stripe as fake_stripe  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "pp_bench_keys"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SECRET = "benchmark-secret-key-that-is-long-enough-for-production"
 ALPHABET = string.ascii_uppercase + string.digits
 
 
-def scratch_database() -> str:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrate(Settings(env="test", database_url=url))
-    return url
-
-
 def settings_for(tmp: str, **extra) -> Settings:
     return Settings(
         env="test",
-        database_url=scratch_database(),
+        database_url=scratch_database(DATABASE),
         redis_url=REDIS_URL,
         storage_url=f"file://{tmp}",
         secret_key=SECRET,
@@ -120,7 +110,7 @@ def bench_import(count: int) -> None:
                     formats=platform.key_formats,
                     target=importer.Target("game", "steam", None, SYSTEM),
                     lines=lines, kind="csv", batch=platform.settings.keys_import_batch,
-                    threshold=10, now=utcnow,
+                    threshold=10, now=utcnow, sealers=sealer_pool(platform.settings),
                 )  # fmt: skip
             wall = time.perf_counter() - started
             print(

@@ -22,7 +22,12 @@ from player_platform.commerce import orders
 from player_platform.db import utcnow
 from player_platform.keys import inventory, store
 
-IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
+IMPORT_TYPES = {
+    "text/csv": "csv",
+    "text/plain": "csv",  # one code per line is CSV too
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+}
 IMPORT_BODY = {
     "required": True,
     "description": "One code per line: CSV (the code in the first column, an optional `code` "
@@ -167,7 +172,7 @@ class BulkImport(MethodView):
         duplicates refused across the warehouse (admin; audited, never the codes)"""
         kind = IMPORT_TYPES.get(request.mimetype)
         if kind is None:
-            raise UnsupportedMediaType("Send text/csv or application/x-ndjson.")
+            raise UnsupportedMediaType("Send text/csv, text/plain or application/x-ndjson.")
         with platform().db.unit_of_work():
             actor_id = staff("admin").id
         return import_lines(
