@@ -197,8 +197,10 @@ def _record(session: Session, ctx: Context, ask: Ask, purchase: Purchase) -> Non
     session.refresh(line)
     expected = "supplier_pending" if ask.supplier is not None else "purchasing"
     now = ctx.clock()
-    if ask.supplier is not None and purchase.status != "delivered" and line.status == expected:
+    if ask.supplier is not None and purchase.status == "pending" and line.status == expected:
         return  # still at the supplier, never re-bought: the retry collects it again
+    # A collect answering "unavailable" settled that the supplier holds no such order and took
+    # no money (base.py): the line is backordered and bought again under a new order_ref.
     if line.status != expected or line.attempt != ask.attempt:
         if purchase.status == "delivered":  # codes we paid for: keep them, in the pool
             _store_codes(session, ctx.keeper, line, purchase, owner=None, now=now)

@@ -32,5 +32,9 @@ class KeySource(Protocol):
         ...
 
     def collect(self, *, supplier: str, external_order_id: str) -> Purchase:
-        """The keys of an order a supplier answered ``pending`` for, once it has them."""
+        """The keys of an order a supplier answered ``pending`` for, once it has them.
+
+        ``pending`` while it may still deliver (or cannot be asked); ``unavailable`` only once
+        it is settled that the supplier holds no such order and took no money (never placed,
+        or cancelled): the caller may then buy again under a new ``order_ref``."""
         ...

@@ -103,8 +103,8 @@ class SupplierChain:
             ).first()
             if record is not None:
                 session.expunge(record)
-        if record is None:
-            return Purchase("unavailable", supplier=supplier, reason="no such supplier order")
+        if record is None:  # not asked through this chain: nothing settles it, it waits
+            return Purchase("pending", supplier=supplier, external_order_id=external_order_id)
         return self._resolve(record)
 
     def health(self, *, now: float) -> list[SupplierHealth]:
