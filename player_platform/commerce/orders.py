@@ -35,7 +35,7 @@ from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry
 from storage import Storage
 
-PAID = ("verified", "fulfilled", "backordered", "partially_refunded")
+PAID = ("verified", "held", "fulfilled", "backordered", "partially_refunded")
 REVERSED = ("refunded", "charged_back")
 
 

@@ -206,3 +206,24 @@ def test_one_card_across_accounts_holds_the_second_stripe_order(
     assert statuses == ["fulfilled", "fulfilled", "held"]
     held = client.get("/v1/admin/orders?status=held", headers=admin).get_json()["items"]
     assert [o["fraud_reasons"] for o in held] == [["velocity_fingerprint"]]
+
+
+@pytest.mark.parametrize("settings", [{"fraud_orders_per_player": 1}], indirect=True)
+def test_a_held_order_refunded_at_the_provider_is_refunded_here(
+    client, paypal, catalog, platform, admin
+):
+    headers = _player(platform)
+    buy(client, paypal, headers, "sword")
+    held = buy(client, paypal, headers, "gems")
+    refunded = paypal.event("PAYMENT.CAPTURE.REFUNDED", {"custom_id": held["order"]["id"]})
+    body = json.dumps(refunded)
+    client.post("/v1/webhooks/paypal", data=body, headers=paypal.sign(body))
+    SimpleWorker([platform.jobs.queue("webhook_processing")], connection=platform.redis).work(
+        burst=True
+    )
+    order = client.get(f"/v1/orders/{held['order']['id']}", headers=headers).get_json()
+    assert order["status"] == "refunded"
+    late = client.post(
+        f"/v1/admin/orders/{held['order']['id']}/cancel", json={"reason": "x"}, headers=admin
+    )
+    assert late.status_code == 409 and late.get_json()["code"] == "order_not_held"
