@@ -141,6 +141,22 @@ class Settings:
     supplier_breaker_open_seconds: int = 30  # an open breaker waits this long before a trial
     # A buy whose answer was lost and that a lookup does not find yet stays pending this long.
     supplier_uncertain_grace_seconds: int = 600
+    paypal_api_url: str = "https://api-m.paypal.com"
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_webhook_id: str | None = None  # PayPal verifies deliveries against it
+    # Fraud rules (commerce/fraud.py); 0 turns a rule off.
+    fraud_window_minutes: int = 60
+    fraud_orders_per_player: int = 10
+    fraud_orders_per_ip: int = 0  # IP rules: on where PP_TRUSTED_PROXIES gives real IPs
+    fraud_orders_per_fingerprint: int = 10
+    fraud_accounts_per_ip: int = 0
+    fraud_accounts_per_device: int = 3
+    fraud_new_account_hours: int = 24
+    fraud_new_account_amount: int = 20000
+    kyc_amount: int = 0  # orders of this total or more wait for a verified identity
+    reseller_balance_sku: str = "reseller_credit"  # a consumable: 1 = one minor unit
+    reseller_currency: str = "USD"  # resellers' orders are priced in it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

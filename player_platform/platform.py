@@ -11,6 +11,8 @@ from redis import Redis
 
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.epic import EpicOwnership
+from player_platform.commerce.fraud import Rules
+from player_platform.commerce.paypal_api import PayPalApi
 from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
 from player_platform.config import Settings
@@ -115,6 +117,19 @@ class Platform:
         return StripeApi(
             base_url=self.settings.stripe_api_url, secret_key=self.settings.stripe_secret_key
         )
+
+    @cached_property
+    def paypal(self) -> PayPalApi:
+        return PayPalApi(
+            base_url=self.settings.paypal_api_url,
+            client_id=self.settings.paypal_client_id,
+            client_secret=self.settings.paypal_client_secret,
+            webhook_id=self.settings.paypal_webhook_id,
+        )
+
+    @cached_property
+    def fraud_rules(self) -> Rules:
+        return Rules.from_settings(self.settings)
 
     @cached_property
     def steam_policy(self) -> SteamPolicy:

@@ -27,6 +27,7 @@ from tests import factories
 from tests.fakes import codeswholesale as fake_codeswholesale
 from tests.fakes import epic as fake_epic
 from tests.fakes import kinguin as fake_kinguin
+from tests.fakes import paypal as fake_paypal
 from tests.fakes import serve
 from tests.fakes import steam as fake_steam
 from tests.fakes import stripe as fake_stripe
@@ -34,6 +35,7 @@ from tests.fakes import twitch as fake_twitch
 from tests.fakes.codeswholesale import FakeCodesWholesale, codeswholesale_app
 from tests.fakes.epic import FakeEpic, epic_app
 from tests.fakes.kinguin import FakeKinguin, kinguin_app
+from tests.fakes.paypal import FakePayPal, paypal_app
 from tests.fakes.steam import FakeSteam, steam_app
 from tests.fakes.stripe import FakeStripe, stripe_app
 from tests.fakes.twitch import FakeTwitch, twitch_app
@@ -157,6 +159,7 @@ def fake_servers() -> Iterator[dict[str, object]]:
         "stripe": FakeStripe(),
         "kinguin": FakeKinguin(),
         "codeswholesale": FakeCodesWholesale(),
+        "paypal": FakePayPal(),
     }
     with (
         serve(steam_app(fakes["steam"])) as steam_url,
@@ -165,6 +168,7 @@ def fake_servers() -> Iterator[dict[str, object]]:
         serve(stripe_app(fakes["stripe"])) as stripe_url,
         serve(kinguin_app(fakes["kinguin"])) as kinguin_url,
         serve(codeswholesale_app(fakes["codeswholesale"])) as codeswholesale_url,
+        serve(paypal_app(fakes["paypal"])) as paypal_url,
     ):
         fakes["settings"] = {
             "steam_api_url": steam_url,
@@ -191,6 +195,10 @@ def fake_servers() -> Iterator[dict[str, object]]:
             "codeswholesale_api_url": codeswholesale_url,
             "codeswholesale_client_id": fake_codeswholesale.CLIENT_ID,
             "codeswholesale_client_secret": fake_codeswholesale.CLIENT_SECRET,
+            "paypal_api_url": paypal_url,
+            "paypal_client_id": fake_paypal.CLIENT_ID,
+            "paypal_client_secret": fake_paypal.CLIENT_SECRET,
+            "paypal_webhook_id": fake_paypal.WEBHOOK_ID,
         }
         yield fakes
 
@@ -223,6 +231,12 @@ def kinguin(fake_servers) -> FakeKinguin:
 def codeswholesale(fake_servers) -> FakeCodesWholesale:
     fake_servers["codeswholesale"].reset()
     return fake_servers["codeswholesale"]
+
+
+@pytest.fixture
+def paypal(fake_servers) -> FakePayPal:
+    fake_servers["paypal"].reset()
+    return fake_servers["paypal"]
 
 
 @pytest.fixture

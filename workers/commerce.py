@@ -1,13 +1,14 @@
-"""Commerce jobs: Stripe events, Steam polling, unfinished refunds and checkouts, wallet
+"""Commerce jobs: Stripe and PayPal events, Steam polling, unfinished refunds and checkouts, wallet
 reconciliation and the game-key fulfilment hook (workers/keys.py). Each
 re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from player_platform import platform
-from player_platform.commerce import flows, refunds, stripe
+from player_platform.commerce import flows, paypal, refunds, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
 from workers import keys
@@ -17,11 +18,25 @@ log = logging.getLogger(__name__)
 
 
 def process_stripe_event(row_id: str) -> str:
+    return _process_payment_event(row_id, stripe.apply_event)
+
+
+def process_paypal_event(row_id: str) -> str:
+    return _process_payment_event(row_id, paypal.apply_event)
+
+
+def _process_payment_event(row_id: str, apply_event: Callable[..., str]) -> str:
+    """A web payment provider's event, applied with the fraud rules (paid orders may be held)."""
     p = platform.current()
     return process_event(
         row_id,
-        lambda session, payload: stripe.apply_event(
-            session, storage=p.storage, jobs=p.jobs, event=payload, now=utcnow()
+        lambda session, payload: apply_event(
+            session,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            event=payload,
+            now=utcnow(),
         ),
     )
 
@@ -53,7 +68,9 @@ def poll_steam() -> dict[str, int]:
 def finish_refunds() -> int:
     """Complete the refunds left ``refunding`` (a crash or a provider outage mid-refund)."""
     p = platform.current()
-    done = flows.finish_refunds(p.db, steam=p.steam_microtxn, stripe=p.stripe, jobs=p.jobs)
+    done = flows.finish_refunds(
+        p.db, steam=p.steam_microtxn, stripe=p.stripe, paypal=p.paypal, jobs=p.jobs
+    )
     log.info("refunds finished", extra={"count": done})
     return done
 

@@ -45,6 +45,10 @@ class ApiKeyCreateSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=len(SCOPES)),
     )
+    owner_id = fields.UUID(
+        load_default=None,
+        metadata={"description": "the reseller account a `keys:purchase` key buys for"},
+    )
 
 
 class ApiKeySchema(Schema):
@@ -53,6 +57,7 @@ class ApiKeySchema(Schema):
     prefix = fields.String(required=True)
     scopes = fields.List(fields.String(), required=True)
     created_by = fields.UUID(allow_none=True)
+    owner_id = fields.UUID(allow_none=True)
     created_at = fields.DateTime(required=True)
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)

@@ -1,13 +1,13 @@
-"""Moderators act on player accounts: ban, suspend, unban."""
+"""Staff act on player accounts: ban, suspend, unban; admins record verified identity."""
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.admin import bp
-from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_actor, origin, platform
+from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_actor, origin, platform, staff
 from blueprints.me.schemas import UserSchema
 from player_platform.db import utcnow
-from player_platform.identity import bans
+from player_platform.identity import bans, kyc
 
 
 class BanSchema(Schema):
@@ -19,6 +19,15 @@ class BanSchema(Schema):
 
 class UnbanSchema(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class KycSchema(Schema):
+    verified = fields.Boolean(required=True)
+
+
+class KycStateSchema(Schema):
+    id = fields.UUID(required=True)
+    kyc_verified_at = fields.DateTime(allow_none=True)
 
 
 class UserStandingSchema(UserSchema):
@@ -64,6 +73,27 @@ class UserUnban(MethodView):
                 actor=current_actor(),
                 user_id=user_id,
                 reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/users/<uuid:user_id>/kyc")
+class UserKyc(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(KycSchema)
+    @bp.response(200, KycStateSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="user_not_found")
+    def put(self, body, user_id):
+        """Record (or withdraw) that the player's identity was verified (admin, audited);
+        orders of PP_KYC_AMOUNT or more wait for it"""
+        with platform().db.unit_of_work() as session:
+            return kyc.set_verified(
+                session,
+                user_id=user_id,
+                verified=body["verified"],
+                actor_id=staff("admin").id,
                 origin=origin(),
                 now=utcnow(),
             )

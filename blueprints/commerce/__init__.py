@@ -7,4 +7,4 @@ bp = ApiBlueprint(
     description="Catalog, purchases with Steam, Epic and Stripe, orders and refunds",
 )
 
-from blueprints.commerce import routes  # noqa: E402,F401  (registers the views)
+from blueprints.commerce import resellers, routes  # noqa: E402,F401  (registers the views)

@@ -7,11 +7,16 @@ from blueprints.commerce import bp
 from blueprints.commerce.schemas import (
     AdminOrderPageSchema,
     AdminOrderQuerySchema,
+    AdminOrderSchema,
+    AdminSkuPageSchema,
     AdminSkuQuerySchema,
+    AdminSkuSchema,
     CheckoutSchema,
     OrderPageSchema,
     OrderQuerySchema,
+    OrderReviewSchema,
     OrderSchema,
+    PayPalCaptureSchema,
     PurchaseSchema,
     RefundDecisionSchema,
     RefundRequestCreateSchema,
@@ -35,7 +40,7 @@ from blueprints.http import (
     platform,
     staff,
 )
-from player_platform.commerce import catalog, flows, orders
+from player_platform.commerce import catalog, flows, orders, publishers, reviews
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
 from player_platform.suppliers import offers
@@ -85,22 +90,28 @@ def _with_supplier_offers(session, skus) -> None:
 class AdminSkuCollection(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(AdminSkuQuerySchema, location="query")
-    @bp.response(200, SkuPageSchema)
+    @bp.response(200, AdminSkuPageSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
-        """The whole catalog, inactive SKUs included (admin)"""
+        """The whole catalog, inactive SKUs included (admin; a publisher sees its own)"""
         with platform().db.unit_of_work() as session:
-            staff("admin")
-            return catalog.search(session, **query)
+            publisher_id = publishers.scope(staff(publishers.ROLE))
+            return catalog.search(session, publisher_id=publisher_id, **query)
 
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SkuCreateSchema)
-    @bp.response(201, SkuSchema)
+    @bp.response(201, AdminSkuSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(409, description="sku_exists")
+    @bp.alt_response(422, description="not_a_publisher")
     def post(self, body):
-        """Add a SKU (admin, audited)"""
+        """Add a SKU (admin, or a publisher for itself; audited)"""
         with platform().db.unit_of_work() as session:
-            actor = staff("admin")
+            actor = staff(publishers.ROLE)
+            if publishers.scope(actor) is not None:
+                body["publisher_id"] = actor.id
+            elif body["publisher_id"] is not None:
+                publishers.publisher_account(session, body["publisher_id"])
             return catalog.create_sku(
                 session, actor_id=actor.id, origin=origin(), now=utcnow(), **body
             )
@@ -110,12 +121,14 @@ class AdminSkuCollection(MethodView):
 class AdminSkuItem(MethodView):
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(SkuWriteSchema)
-    @bp.response(200, SkuSchema)
+    @bp.response(200, AdminSkuSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
     @bp.alt_response(404, description="sku_not_found")
     def patch(self, body, sku_id):
-        """Change a SKU; `active: false` takes it off sale (admin, audited)"""
+        """Change a SKU; `active: false` takes it off sale (admin, or its publisher; audited)"""
         with platform().db.unit_of_work() as session:
-            actor = staff("admin")
+            actor = staff(publishers.ROLE)
+            publishers.owned_sku(session, sku_id=sku_id, publisher_id=publishers.scope(actor))
             return catalog.update_sku(
                 session, sku_id=sku_id, actor_id=actor.id, origin=origin(), now=utcnow(), **body
             )
@@ -177,6 +190,7 @@ class VerifyReceipt(MethodView):
             epic=p.epic_ownership,
             storage=p.storage,
             jobs=p.jobs,
+            rules=p.fraud_rules,
             user_id=current_player().id,
             origin=origin(),
         )
@@ -211,10 +225,61 @@ class AdminOrderCollection(MethodView):
     @bp.response(200, AdminOrderPageSchema)
     @bp.alt_response(403, description=STAFF_ERRORS)
     def get(self, query):
-        """All orders, filtered (admin); flagged ones carry `flagged_at`"""
+        """All orders, filtered (admin; a publisher sees the orders of its SKUs); flagged ones
+        carry `flagged_at`, held ones `fraud_reasons`"""
         with platform().db.unit_of_work() as session:
-            staff("admin")
-            return orders.list_orders(session, **query)
+            publisher_id = publishers.scope(staff(publishers.ROLE))
+            where = publishers.orders_of(publisher_id) if publisher_id else None
+            return orders.list_orders(session, where=where, **query)
+
+
+@bp.route("/admin/orders/<uuid:order_id>/approve")
+class HeldOrderApproval(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held, kyc_required")
+    def post(self, body, order_id):
+        """Deliver an order the fraud rules held (admin, audited)"""
+        p = platform()
+        with p.db.unit_of_work() as session:
+            return reviews.approve(
+                session,
+                order_id=order_id,
+                rules=p.fraud_rules,
+                storage=p.storage,
+                jobs=p.jobs,
+                actor_id=staff("admin").id,
+                reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/admin/orders/<uuid:order_id>/cancel")
+class HeldOrderCancel(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(OrderReviewSchema)
+    @bp.response(200, AdminOrderSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="order_not_held")
+    def post(self, body, order_id):
+        """Cancel a held order: its payment is refunded with the provider (admin, audited)"""
+        p = platform()
+        return flows.cancel_held(
+            p.db,
+            steam=p.steam_microtxn,
+            stripe=p.stripe,
+            paypal=p.paypal,
+            jobs=p.jobs,
+            order_id=order_id,
+            actor_id=staff("admin").id,
+            reason=body["reason"],
+            origin=origin(),
+        )
 
 
 @bp.route("/checkout")
@@ -225,14 +290,43 @@ class Checkout(MethodView):
     @bp.response(201, PurchaseSchema)
     @bp.alt_response(422, description="price_unavailable")
     def post(self, body):
-        """Web store: the cart becomes a pending order and a Stripe PaymentIntent"""
+        """Web store: the cart becomes a pending order and the chosen provider's payment (a
+        Stripe PaymentIntent, or a PayPal order to approve, then capture)"""
         p = platform()
         return flows.checkout(
             p.db,
             stripe=p.stripe,
+            paypal=p.paypal,
+            provider=body["provider"],
             user_id=current_player().id,
             lines=[(line["sku_id"], line["quantity"]) for line in body["items"]],
             currency=body["currency"],
+            client_ip=request.remote_addr,
+            device_id=body["device_id"],
+        )
+
+
+@bp.route("/commerce/paypal/capture")
+class PayPalCapture(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(PayPalCaptureSchema)
+    @idempotent(atomic=False)
+    @bp.response(200, PurchaseSchema)
+    @bp.alt_response(402, description="payment_pending, payment_declined, receipt_invalid")
+    @bp.alt_response(404, description="order_not_found")
+    @bp.alt_response(409, description="not_a_paypal_order")
+    def post(self, body):
+        """After the buyer approved the PayPal order: capture it, then the order is fulfilled
+        (once; a retry captures nothing twice)"""
+        p = platform()
+        return flows.capture_paypal(
+            p.db,
+            paypal=p.paypal,
+            storage=p.storage,
+            jobs=p.jobs,
+            rules=p.fraud_rules,
+            user_id=current_player().id,
+            order_id=body["order_id"],
         )
 
 
@@ -277,6 +371,7 @@ class OrderRefundRequests(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             user_id=current_player().id,
             order_id=order_id,
@@ -299,6 +394,7 @@ class RefundDecision(MethodView):
             p.db,
             steam=p.steam_microtxn,
             stripe=p.stripe,
+            paypal=p.paypal,
             jobs=p.jobs,
             refund_id=refund_id,
             approve=decision == "approve",

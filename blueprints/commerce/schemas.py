@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from blueprints.admin.schemas import PageQuerySchema
+from blueprints.keys.schemas import RevealedKeySchema
 from player_platform.commerce.catalog import SORTS
 from player_platform.commerce.models import ORDER_STATUSES, PROVIDERS, SKU_TYPES
 
@@ -51,6 +52,13 @@ class SkuCreateSchema(SkuWriteSchema):
     sku_id = fields.String(required=True, validate=SKU_ID)
     type = fields.String(required=True, validate=validate.OneOf(SKU_TYPES))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    publisher_id = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "the publisher account that owns it (admins; a publisher's "
+            "own SKUs are always its own)"
+        },
+    )
 
 
 class SkuQuerySchema(PageQuerySchema):
@@ -98,6 +106,15 @@ class SkuPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class AdminSkuSchema(SkuSchema):
+    publisher_id = fields.UUID(allow_none=True)
+
+
+class AdminSkuPageSchema(Schema):
+    items = fields.List(fields.Nested(AdminSkuSchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
 class OrderItemSchema(Schema):
     sku_id = fields.String(required=True)
     quantity = fields.Integer(required=True)
@@ -124,6 +141,8 @@ class OrderSchema(Schema):
 class AdminOrderSchema(OrderSchema):
     flagged_at = fields.DateTime(allow_none=True)
     failure_reason = fields.String(allow_none=True)
+    fraud_reasons = fields.List(fields.String(), required=True)
+    held_at = fields.DateTime(allow_none=True)
 
 
 class OrderPageSchema(Schema):
@@ -199,11 +218,50 @@ class VerifyReceiptSchema(Schema):
             raise ValidationError({f: ["Required for this provider."] for f in missing})
 
 
+WEB_PROVIDERS = ("stripe", "paypal")
+
+
 class CheckoutSchema(Schema):
     items = fields.List(
         fields.Nested(ContentLineSchema), required=True, validate=validate.Length(min=1, max=50)
     )
     currency = fields.String(required=True, validate=CURRENCY)
+    provider = fields.String(load_default="stripe", validate=validate.OneOf(WEB_PROVIDERS))
+    # the client's own stable device id: many accounts on one device is a fraud rule
+    device_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+
+
+class ResellerOrderCreateSchema(Schema):
+    items = fields.List(
+        fields.Nested(ContentLineSchema), required=True, validate=validate.Length(min=1, max=50)
+    )
+
+
+class ResellerOrderSchema(Schema):
+    order = fields.Nested(OrderSchema, required=True)
+    balance = fields.Integer(required=True, metadata={"description": "left, in minor units"})
+
+
+class ResellerKeysSchema(Schema):
+    items = fields.List(fields.Nested(RevealedKeySchema), required=True)
+
+
+class TopUpSchema(Schema):
+    amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**10))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class ResellerBalanceSchema(Schema):
+    user_id = fields.UUID(required=True)
+    balance = fields.Integer(required=True)
+
+
+class PayPalCaptureSchema(Schema):
+    order_id = fields.UUID(required=True)
+
+
+class OrderReviewSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class RefundRequestCreateSchema(Schema):

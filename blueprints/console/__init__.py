@@ -1,7 +1,7 @@
 """The review console at /moderation/: server-rendered pages for moderators and admins.
 
 HTML glue only: every action calls the service the JSON API calls (ugc.moderation,
-identity.bans, commerce.flows, feedback, webhooks, security.api_keys, leaderboards,
+identity.bans, commerce.flows, keys, feedback, webhooks, security.api_keys, leaderboards,
 analytics), so no decision is implemented twice. Sign-in, sessions and CSRF are in auth.py
 and web.py.
 """
@@ -36,6 +36,7 @@ from blueprints.console import (  # noqa: E402,F401  (register the views)
     commerce,
     dashboard,
     feedback,
+    keys,
     leaderboards,
     players,
     queue,

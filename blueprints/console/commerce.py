@@ -94,6 +94,7 @@ def decide_refund(refund_id: uuid.UUID, decision: str):
         p.db,
         steam=p.steam_microtxn,
         stripe=p.stripe,
+        paypal=p.paypal,
         jobs=p.jobs,
         refund_id=refund_id,
         approve=decision == "approve",

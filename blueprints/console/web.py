@@ -26,15 +26,19 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from blueprints.guards import STREAMED_MAX_BYTES
 from blueprints.http import platform
 from player_platform.errors import DomainError, Invalid
 
 CSRF_FIELD = "csrf_token"
 FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSV_DANGER = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
+# Forms that upload files past PP_MAX_BODY_BYTES, and the role that may send them.
+UPLOADS = {"console.import_keys": "admin"}
 
 
 def install(app: Flask) -> None:
@@ -49,6 +53,7 @@ def install(app: Flask) -> None:
 
 def attach(bp: Blueprint) -> None:
     """The blueprint's own hooks (once, at import: a blueprint serves many apps in tests)."""
+    bp.before_request(lift_upload_limit)  # before check_csrf reads the form
     bp.before_request(check_csrf)
     bp.after_request(security_headers)
     bp.register_error_handler(HTTPException, http_error_page)
@@ -67,6 +72,15 @@ def csrf_token() -> str:
     if token is None:
         token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
     return token
+
+
+def lift_upload_limit() -> None:
+    """An upload form of the role it needs may send a file of any size (spooled to disk by the
+    form parser, then read line by line); anyone else keeps the app's body limit, so nobody
+    signed out can make us store a large body."""
+    role = UPLOADS.get(request.endpoint or "")
+    if role and current_user.is_authenticated and current_user.has_role(role):
+        request.max_content_length = STREAMED_MAX_BYTES
 
 
 def check_csrf() -> None:

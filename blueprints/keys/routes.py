@@ -5,6 +5,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from blueprints.admin.schemas import PageQuerySchema
 from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_player, origin, platform, staff
 from blueprints.keys import bp
+from blueprints.keys.imports import import_lines
 from blueprints.keys.schemas import (
     AdminKeyPageSchema,
     AdminKeyQuerySchema,
@@ -17,9 +18,9 @@ from blueprints.keys.schemas import (
     OrderKeysSchema,
     RevealedKeySchema,
 )
-from player_platform.commerce import catalog, orders
+from player_platform.commerce import orders
 from player_platform.db import utcnow
-from player_platform.keys import importer, inventory, store
+from player_platform.keys import inventory, store
 
 IMPORT_TYPES = {
     "text/csv": "csv",
@@ -169,28 +170,15 @@ class BulkImport(MethodView):
     def post(self, query):
         """Import keys into a pool, streamed: CSV or JSON lines, checked per platform,
         duplicates refused across the warehouse (admin; audited, never the codes)"""
-        p = platform()
         kind = IMPORT_TYPES.get(request.mimetype)
         if kind is None:
             raise UnsupportedMediaType("Send text/csv, text/plain or application/x-ndjson.")
-        with p.db.unit_of_work() as session:
+        with platform().db.unit_of_work():
             actor_id = staff("admin").id
-            sku = catalog.get_sku(session, query["sku_id"])
-        target = importer.Target(
-            sku_id=sku.sku_id,
-            platform=query["platform"] or inventory.default_platform(sku.platforms),
-            actor_id=actor_id,
-            origin=origin(),
-        )
-        return importer.import_codes(
-            p.db,
-            vault=p.vault,
-            jobs=p.jobs,
-            formats=p.key_formats,
-            target=target,
-            lines=iter(request.stream.readline, b""),
+        return import_lines(
+            iter(request.stream.readline, b""),
             kind=kind,
-            batch=p.settings.keys_import_batch,
-            threshold=p.settings.keys_low_stock_threshold,
-            now=utcnow,
+            sku_id=query["sku_id"],
+            key_platform=query["platform"],
+            actor_id=actor_id,
         ).as_dict()

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from blueprints.commerce.schemas import WebhookAckSchema
 from blueprints.http import platform
 from blueprints.webhooks import bp
+from player_platform.commerce.paypal_api import parse_event as parse_paypal_event
 from player_platform.commerce.refunds import relay_event
 from player_platform.db import utcnow
 from player_platform.drops import campaigns
@@ -104,3 +105,20 @@ class SupplierWebhook(MethodView):
             event.event_type,
             {"event": event.event_type, "body": event.payload},
         )
+
+
+@bp.route("/paypal")
+class PayPalWebhook(MethodView):
+    @bp.response(200, WebhookAckSchema)
+    @bp.alt_response(401, description="invalid_signature")
+    @bp.alt_response(422, description="invalid_event")
+    def post(self):
+        """PayPal events: verified with PayPal (verify-webhook-signature, PROVIDERS.md 5.2),
+        stored, then applied by a job (capture completed, refunded, reversed)"""
+        event = parse_paypal_event(
+            platform().paypal,
+            payload=request.get_data(),
+            headers=request.headers,
+            now=utcnow(),
+        )
+        return _store("paypal", event["id"], str(event.get("event_type") or ""), event)

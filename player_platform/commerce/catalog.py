@@ -36,6 +36,7 @@ AUDITED = (
     "epic_catalog_item_ids",
     "active",
     "margin_floor",
+    "publisher_id",
 )
 
 
@@ -62,10 +63,14 @@ def search(
     tag: str | None = None,
     sort: str = "name",
     include_inactive: bool = False,
+    publisher_id: uuid.UUID | None = None,
 ) -> Page[Sku]:
-    """Active SKUs matching the filters. ``q`` is full-text on PostgreSQL (name and
-    description, plus a substring match on the name), a substring match elsewhere."""
+    """Active SKUs matching the filters (one publisher's when ``publisher_id`` is given).
+    ``q`` is full-text on PostgreSQL (name and description, plus a substring match on the
+    name), a substring match elsewhere."""
     query = select(Sku).order_by(*SORTS[sort])
+    if publisher_id is not None:
+        query = query.where(Sku.publisher_id == publisher_id)
     if not include_inactive:
         query = query.where(Sku.active.is_(True))
     if type is not None:
@@ -192,7 +197,9 @@ def _flush_unique(session: Session) -> None:
 
 
 def _snapshot(sku: Sku) -> dict[str, Any]:
-    return {k: getattr(sku, k) for k in AUDITED}
+    values = {k: getattr(sku, k) for k in AUDITED}
+    values["publisher_id"] = str(sku.publisher_id) if sku.publisher_id else None  # JSON
+    return values
 
 
 def expand(session: Session, sku: Sku, quantity: int) -> list[tuple[Sku, int]]:

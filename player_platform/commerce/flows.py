@@ -1,4 +1,4 @@
-"""Commerce flows that call a provider (Steam, Stripe, Epic), shared by the routes and the
+"""Commerce flows that call a provider (Steam, Stripe, PayPal, Epic), shared by the routes and the
 periodic jobs. Each flow is: read or claim in one unit of work, call the provider with no
 transaction open and no row locked, record the outcome in a new unit of work. Every unit of
 work runs through ``Database.transaction``, so a serialization failure or deadlock re-runs it.
@@ -7,8 +7,11 @@ The state a crash between the steps leaves, and what finishes it:
 - a Steam order ``pending`` (InitTxn or FinalizeTxn made, not recorded): ``poll_steam``;
 - a Stripe checkout ``pending`` without a PaymentIntent: ``fail_abandoned_checkouts``;
 - a paid Stripe order still ``pending``: the payment_intent.succeeded webhook (re-driven);
+- a PayPal order captured but not recorded: the buyer's capture retried (PayPal answers the
+  first capture to our PayPal-Request-Id again) or PAYMENT.CAPTURE.COMPLETED (re-driven);
 - a refund request ``refunding``: ``finish_refunds`` asks the provider again and completes it.
-Provider calls repeated by those jobs are safe: Stripe calls carry our Idempotency-Key, Steam's
+Provider calls repeated by those jobs are safe: Stripe calls carry our Idempotency-Key, PayPal's
+our PayPal-Request-Id, Steam's
 are preceded or followed by QueryTxn.
 """
 
@@ -22,10 +25,12 @@ from datetime import datetime
 from typing import Any
 
 from player_platform.audit.service import Origin
-from player_platform.commerce import orders, refunds, service
+from player_platform.commerce import fraud, orders, refunds, reviews, service
+from player_platform.commerce import paypal as paypal_orders
 from player_platform.commerce import stripe as stripe_orders
 from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.models import Order, RefundRequest
+from player_platform.commerce.paypal_api import PayPalApi
 from player_platform.commerce.steam import SteamMicroTxn, SteamTxnFailed
 from player_platform.commerce.stripe_api import StripeApi
 from player_platform.db import Database, utcnow
@@ -42,27 +47,77 @@ def checkout(
     db: Database,
     *,
     stripe: StripeApi,
+    paypal: PayPalApi,
+    provider: str,
     user_id: uuid.UUID,
     lines: list[tuple[str, int]],
     currency: str,
+    client_ip: str | None,
+    device_id: str | None,
     clock: Clock = utcnow,
 ) -> orders.Purchase:
-    """A pending order for the cart, then its PaymentIntent; the client confirms with Stripe."""
+    """A pending order for the cart, then the provider's payment: a Stripe PaymentIntent the
+    client confirms, or a PayPal order the buyer approves (then ``capture_paypal``)."""
     order = db.transaction(
         functools.partial(
-            stripe_orders.open_checkout,
+            orders.open_checkout,
+            provider=provider,
             user_id=user_id,
             lines=lines,
             currency=currency,
+            client_ip=client_ip,
+            device_id=device_id,
             now=clock(),
         )
     )
-    intent = stripe.create_payment_intent(
-        order_id=order.id, amount=order.total, currency=order.currency
+    if provider == "paypal":
+        paypal_order = paypal.create_order(
+            order_id=order.id, amount=order.total, currency=order.currency
+        )
+        record = functools.partial(
+            paypal_orders.record_paypal_order, order_id=order.id, paypal_order=paypal_order
+        )
+    else:
+        intent = stripe.create_payment_intent(
+            order_id=order.id, amount=order.total, currency=order.currency
+        )
+        record = functools.partial(
+            stripe_orders.record_payment_intent, order_id=order.id, intent=intent
+        )
+    return db.transaction(functools.partial(record, now=clock()))
+
+
+def capture_paypal(
+    db: Database,
+    *,
+    paypal: PayPalApi,
+    storage: Storage,
+    jobs: Jobs,
+    rules: fraud.Rules,
+    user_id: uuid.UUID,
+    order_id: uuid.UUID,
+    clock: Clock = utcnow,
+) -> orders.Purchase:
+    """After the buyer approved: capture with PayPal, then the order is fulfilled (once). A
+    retry captures nothing twice: PayPal answers our PayPal-Request-Id with the first capture."""
+    order = db.transaction(
+        functools.partial(paypal_orders.claim_capture, user_id=user_id, order_id=order_id)
     )
+    if order.status == "pending":
+        paypal_order = paypal.capture_order(
+            order_id=order.id, paypal_order_id=str(order.provider_order_id)
+        )
+    else:
+        paypal_order = {}
     return db.transaction(
         functools.partial(
-            stripe_orders.record_payment_intent, order_id=order.id, intent=intent, now=clock()
+            paypal_orders.settle_capture,
+            order_id=order.id,
+            paypal_order=paypal_order,
+            storage=storage,
+            jobs=jobs,
+            rules=rules,
+            now=clock(),
         )
     )
 
@@ -135,18 +190,25 @@ def verify_receipt(
     epic: EpicOwnership,
     storage: Storage,
     jobs: Jobs,
+    rules: fraud.Rules,
     user_id: uuid.UUID,
     origin: Origin,
     clock: Clock = utcnow,
 ) -> orders.Purchase:
-    """Any provider's proof of payment, turned into one fulfilled order (see service.py)."""
+    """Any provider's proof of payment, turned into one fulfilled order (see service.py);
+    the fraud ``rules`` judge the web store's payments (Stripe)."""
     common = {"user_id": user_id, "origin": origin, "storage": storage, "jobs": jobs}
     if provider == "steam":
         return _verify_steam(db, steam=steam, orderid=receipt["orderid"], clock=clock, **common)
     if provider == "epic":
         return _verify_epic(db, epic=epic, receipt=receipt, clock=clock, **common)
     return _verify_stripe(
-        db, stripe=stripe, payment_intent_id=receipt["payment_intent_id"], clock=clock, **common
+        db,
+        stripe=stripe,
+        rules=rules,
+        payment_intent_id=receipt["payment_intent_id"],
+        clock=clock,
+        **common,
     )
 
 
@@ -253,6 +315,7 @@ def _verify_stripe(
     db: Database,
     *,
     stripe: StripeApi,
+    rules: fraud.Rules,
     payment_intent_id: str,
     user_id: uuid.UUID,
     origin: Origin,
@@ -280,6 +343,7 @@ def _verify_stripe(
             intent=intent,
             storage=storage,
             jobs=jobs,
+            rules=rules,
             now=clock(),
         )
     )
@@ -290,6 +354,7 @@ def request_refund(
     *,
     steam: SteamMicroTxn,
     stripe: StripeApi,
+    paypal: PayPalApi,
     jobs: Jobs,
     user_id: uuid.UUID,
     order_id: uuid.UUID,
@@ -312,7 +377,9 @@ def request_refund(
     )
     if refund.status != "refunding":
         return refund
-    return settle_refund(db, refund.id, steam=steam, stripe=stripe, jobs=jobs, clock=clock)
+    return settle_refund(
+        db, refund.id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
+    )
 
 
 def decide_refund(
@@ -320,6 +387,7 @@ def decide_refund(
     *,
     steam: SteamMicroTxn,
     stripe: StripeApi,
+    paypal: PayPalApi,
     jobs: Jobs,
     refund_id: uuid.UUID,
     approve: bool,
@@ -343,7 +411,9 @@ def decide_refund(
     )
     if refund.status != "refunding":
         return refund
-    return settle_refund(db, refund.id, steam=steam, stripe=stripe, jobs=jobs, clock=clock)
+    return settle_refund(
+        db, refund.id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
+    )
 
 
 def settle_refund(
@@ -352,6 +422,7 @@ def settle_refund(
     *,
     steam: SteamMicroTxn,
     stripe: StripeApi,
+    paypal: PayPalApi,
     jobs: Jobs,
     clock: Clock = utcnow,
 ) -> RefundRequest:
@@ -360,7 +431,7 @@ def settle_refund(
     order = db.transaction(functools.partial(refunds.refund_order, refund_id=refund_id))
     if order is not None:
         try:
-            _refund_with_provider(order, steam=steam, stripe=stripe)
+            refund_with_provider(order, steam=steam, stripe=stripe, paypal=paypal)
         except (Unavailable, PaymentRequired) as error:
             log.warning(
                 "provider refund failed; retried by finish_refunds",
@@ -372,8 +443,13 @@ def settle_refund(
     )
 
 
-def _refund_with_provider(order: Order, *, steam: SteamMicroTxn, stripe: StripeApi) -> None:
-    if order.provider == "stripe":
+def refund_with_provider(
+    order: Order, *, steam: SteamMicroTxn, stripe: StripeApi, paypal: PayPalApi
+) -> None:
+    """Give the whole payment back; safe to repeat (each call carries our idempotency key)."""
+    if order.provider == "paypal":
+        paypal.refund(order_id=order.id, capture_id=paypal_orders.capture_id(order))
+    elif order.provider == "stripe":
         stripe.refund(order_id=order.id, payment_intent_id=order.provider_order_id)
     elif order.provider == "steam":
         steam_order_id = int(order.provider_order_id)
@@ -384,14 +460,52 @@ def _refund_with_provider(order: Order, *, steam: SteamMicroTxn, stripe: StripeA
                 raise
 
 
+def cancel_held(
+    db: Database,
+    *,
+    steam: SteamMicroTxn,
+    stripe: StripeApi,
+    paypal: PayPalApi,
+    jobs: Jobs,
+    order_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    reason: str,
+    origin: Origin,
+    clock: Clock = utcnow,
+) -> Order:
+    """An admin cancels a held order: refunded with its provider, then recorded. A provider
+    failure leaves the order held (503); cancelling again is safe (idempotent refunds)."""
+    order = db.transaction(functools.partial(reviews.held_order, order_id=order_id))
+    refund_with_provider(order, steam=steam, stripe=stripe, paypal=paypal)
+    return db.transaction(
+        functools.partial(
+            reviews.record_cancel,
+            order_id=order_id,
+            jobs=jobs,
+            actor_id=actor_id,
+            reason=reason,
+            origin=origin,
+            now=clock(),
+        )
+    )
+
+
 def finish_refunds(
-    db: Database, *, steam: SteamMicroTxn, stripe: StripeApi, jobs: Jobs, clock: Clock = utcnow
+    db: Database,
+    *,
+    steam: SteamMicroTxn,
+    stripe: StripeApi,
+    paypal: PayPalApi,
+    jobs: Jobs,
+    clock: Clock = utcnow,
 ) -> int:
     """Periodic: complete the refunds left ``refunding``; how many were completed."""
     waiting = db.transaction(functools.partial(refunds.refunds_in_progress, now=clock()))
     done = 0
     for refund_id in waiting:
-        refund = settle_refund(db, refund_id, steam=steam, stripe=stripe, jobs=jobs, clock=clock)
+        refund = settle_refund(
+            db, refund_id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
+        )
         done += refund.status == "approved"
     return done
 

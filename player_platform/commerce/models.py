@@ -7,19 +7,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from player_platform.db import Base, JSONType, Timestamps, created_at_column, new_id
 
 SKU_TYPES = ("durable", "consumable", "bundle", "game_key")
-PROVIDERS = ("steam", "epic", "stripe")
-# pending -> verified -> fulfilled, or failed; fulfilled <-> backordered (a game key out of
-# stock); verified/fulfilled/backordered -> refunded, partially_refunded (-> refunded) or
-# charged_back.
+PROVIDERS = ("steam", "epic", "stripe", "paypal", "reseller_balance")
+# pending -> verified -> fulfilled, or failed; verified -> held (fraud rules) -> fulfilled
+# (approved) or refunded (cancelled); fulfilled <-> backordered (a game key out of stock);
+# verified/fulfilled/backordered -> refunded, partially_refunded (-> refunded) or charged_back.
 ORDER_STATUSES = (
     "pending",
     "verified",
+    "held",
     "fulfilled",
     "backordered",
     "failed",
@@ -51,6 +52,10 @@ class Sku(Timestamps, Base):
     # Game keys: the most one key may cost from a supplier (EUR cents); a supplier asking more
     # does not sell this SKU (suppliers/chain.py). None: no limit.
     margin_floor: Mapped[int | None]
+    # The publisher account that owns the SKU (commerce/publishers.py); None: the studio's.
+    publisher_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Order(Timestamps, Base):
@@ -60,6 +65,11 @@ class Order(Timestamps, Base):
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_created_at", "created_at"),  # analytics ranges
         Index("ix_orders_refunded_at", "refunded_at"),
+        # the fraud rules' velocity counts (commerce/fraud.py)
+        Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+        Index("ix_orders_client_ip_created_at", "client_ip", "created_at"),
+        Index("ix_orders_payment_fingerprint_created_at", "payment_fingerprint", "created_at"),
+        Index("ix_orders_device_id", "device_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -76,6 +86,12 @@ class Order(Timestamps, Base):
     refunded_amount: Mapped[int] = mapped_column(default=0)
     failure_reason: Mapped[str | None] = mapped_column(String(255))
     flagged_at: Mapped[datetime | None]  # a receipt replayed by another account: review it
+    client_ip: Mapped[str | None] = mapped_column(String(64))  # the buyer's, at checkout
+    device_id: Mapped[str | None] = mapped_column(String(128))  # the client's, at checkout
+    # Stripe's card fingerprint or PayPal's payer id: one payment method across accounts.
+    payment_fingerprint: Mapped[str | None] = mapped_column(String(255))
+    fraud_reasons: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
+    held_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
     fulfilled_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]

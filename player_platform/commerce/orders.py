@@ -2,6 +2,7 @@
 (refund, partial refund, chargeback) that undoes once.
 
     pending -> verified -> fulfilled          (or pending -> failed)
+    verified -> held -> fulfilled | refunded   (fraud rules; an admin approves or cancels)
     fulfilled <-> backordered                 (a game key out of stock everywhere, then found)
     verified/fulfilled/backordered -> refunded | partially_refunded | charged_back
     partially_refunded -> refunded | charged_back
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, Origin, record
-from player_platform.commerce import catalog
+from player_platform.commerce import catalog, fraud
 from player_platform.commerce.models import Order, OrderItem, Sku
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid, NotFound
@@ -34,7 +35,7 @@ from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry
 from storage import Storage
 
-PAID = ("verified", "fulfilled", "backordered", "partially_refunded")
+PAID = ("verified", "held", "fulfilled", "backordered", "partially_refunded")
 REVERSED = ("refunded", "charged_back")
 
 
@@ -90,6 +91,8 @@ def create_order(
     now: datetime,
     provider_order_id: str | None = None,
     provider_data: dict[str, Any] | None = None,
+    client_ip: str | None = None,
+    device_id: str | None = None,
 ) -> Order | None:
     """A pending order; None when (provider, provider_order_id) already has one."""
     order_id = session.execute(
@@ -104,6 +107,9 @@ def create_order(
             currency=currency,
             total=sum(amount for _, _, amount in lines),
             refunded_amount=0,
+            client_ip=client_ip,
+            device_id=device_id,
+            fraud_reasons=[],
             created_at=now,
             updated_at=now,
         )
@@ -124,6 +130,30 @@ def create_order(
         )
     session.flush()
     return lock(session, order_id)
+
+
+def open_checkout(
+    session: Session,
+    *,
+    provider: str,
+    user_id: uuid.UUID,
+    lines: list[tuple[str, int]],
+    currency: str,
+    client_ip: str | None,
+    device_id: str | None,
+    now: datetime,
+) -> Order:
+    """A web store's pending order for the cart, still without the provider's payment."""
+    return create_order(
+        session,
+        user_id=user_id,
+        provider=provider,
+        currency=currency,
+        lines=price_lines(session, lines=lines, currency=currency),
+        client_ip=client_ip,
+        device_id=device_id,
+        now=now,
+    )
 
 
 def lock(session: Session, order_id: uuid.UUID) -> Order:
@@ -162,10 +192,14 @@ def list_orders(
     user_id: uuid.UUID | None = None,
     status: str | None = None,
     provider: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> Page[Order]:
+    """Orders newest first, filtered; ``where`` narrows further (publishers.orders_of)."""
     query = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
     filters = {Order.user_id: user_id, Order.status: status, Order.provider: provider}
     query = query.where(*(c == v for c, v in filters.items() if v is not None))
+    if where is not None:
+        query = query.where(where)
     if cursor is not None:
         after = Position.decode(cursor)
         query = query.where(tuple_(Order.created_at, Order.id) < (after.created_at, after.id))
@@ -188,19 +222,27 @@ def fulfil(
     storage: Storage,
     jobs: Jobs,
     now: datetime,
+    rules: fraud.Rules | None = None,
 ) -> list[Entitlement]:
     """Mark a locked, paid order verified, grant what it bought once, then mark it fulfilled.
 
+    With ``rules``, a paid order they find risky is ``held`` instead, nothing granted
+    (fraud.py); an admin's approval fulfils it later without them (reviews.py).
     A repeat (the order is past ``verified``) grants nothing and returns the order's grants.
     """
     if order.status not in ("pending", "verified"):
         return order_entitlements(session, order.id)
-    order.status, order.verified_at, order.updated_at = "verified", now, now
-    storage.put(
-        f"receipts/{order.id}.json",
-        json.dumps({"order_id": str(order.id), "provider": order.provider, **receipt}).encode(),
-        content_type="application/json",
-    )
+    if order.status == "pending":
+        storage.put(
+            f"receipts/{order.id}.json",
+            json.dumps({"order_id": str(order.id), "provider": order.provider, **receipt}).encode(),
+            content_type="application/json",
+        )
+    order.status, order.verified_at, order.updated_at = "verified", order.verified_at or now, now
+    reasons = fraud.reasons(session, order=order, rules=rules, now=now) if rules else []
+    if reasons:
+        hold(session, order=order, reasons=reasons, now=now)
+        return []
     for sku, quantity in deliverables(session, order):
         if sku.type == "consumable":
             wallet.credit(
@@ -233,6 +275,25 @@ def fulfil(
             )
     order.status, order.fulfilled_at = "fulfilled", now
     return order_entitlements(session, order.id)
+
+
+def hold(session: Session, *, order: Order, reasons: list[str], now: datetime) -> None:
+    """Keep a paid, risky order from delivery until an admin decides; audited."""
+    order.status, order.fraud_reasons, order.held_at, order.updated_at = (
+        "held",
+        reasons,
+        now,
+        now,
+    )
+    record(
+        session,
+        actor_id=None,
+        action="order.hold",
+        resource_type="order",
+        resource_id=order.id,
+        origin=SYSTEM,
+        new={"status": "held", "reasons": reasons},
+    )
 
 
 def deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
@@ -291,6 +352,7 @@ def reverse(
     )
     if kind != "partially_refunded":
         order.refunded_at = now
+    undone["returned"] = _return_wallet_payment(session, order=order, kind=kind, now=now)
     record(
         session,
         actor_id=actor_id,
@@ -303,6 +365,37 @@ def reverse(
     )
     notify(session, jobs=jobs, user_id=order.user_id, kind=f"order.{kind}", order_id=order.id)
     return True
+
+
+def _return_wallet_payment(session: Session, *, order: Order, kind: str, now: datetime) -> int:
+    """An order paid from a wallet (a reseller's balance: the ``order:<id>:payment`` spend)
+    gets the refunded amount back there, once per kind; what was credited."""
+    paid = session.execute(
+        select(LedgerEntry.sku_id, LedgerEntry.quantity).where(
+            LedgerEntry.reference == f"order:{order.id}:payment"
+        )
+    ).first()
+    if paid is None:
+        return 0
+    returned = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
+            LedgerEntry.reference.like(f"order:{order.id}:payment:%")
+        )
+    )
+    amount = min(order.refunded_amount, -paid.quantity) - returned
+    if amount > 0:
+        wallet.credit(
+            session,
+            user_id=order.user_id,
+            sku_id=paid.sku_id,
+            quantity=amount,
+            change_type="refund",
+            order_id=order.id,
+            reason=kind,
+            reference=f"order:{order.id}:payment:{kind}",
+            now=now,
+        )
+    return max(amount, 0)
 
 
 def _undo_grants(

@@ -17,28 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin
-from player_platform.commerce import orders
+from player_platform.commerce import fraud, orders
 from player_platform.commerce.models import Order
 from player_platform.errors import PaymentRequired
 from player_platform.jobs import Jobs
 from storage import Storage
 
 ABANDONED_AFTER = timedelta(minutes=15)
-
-
-def open_checkout(
-    session: Session,
-    *,
-    user_id: uuid.UUID,
-    lines: list[tuple[str, int]],
-    currency: str,
-    now: datetime,
-) -> Order:
-    """A pending order for the cart, still without its PaymentIntent."""
-    priced = orders.price_lines(session, lines=lines, currency=currency)
-    return orders.create_order(
-        session, user_id=user_id, provider="stripe", currency=currency, lines=priced, now=now
-    )
 
 
 def record_payment_intent(
@@ -97,6 +82,7 @@ def settle_payment(
     intent: dict[str, Any],
     storage: Storage,
     jobs: Jobs,
+    rules: fraud.Rules,
     now: datetime,
 ) -> orders.Purchase:
     """Fulfil the order once Stripe said its intent succeeded (the webhook may not be here)."""
@@ -104,7 +90,9 @@ def settle_payment(
     if order.status == "pending":
         if intent.get("status") != "succeeded":
             raise PaymentRequired("Stripe has not taken this payment yet.", code="payment_pending")
-        _fulfil_intent(session, storage=storage, jobs=jobs, order=order, intent=intent, now=now)
+        _fulfil_intent(
+            session, storage=storage, jobs=jobs, rules=rules, order=order, intent=intent, now=now
+        )
     return orders.Purchase(order, orders.order_entitlements(session, order.id))
 
 
@@ -113,6 +101,7 @@ def _fulfil_intent(
     *,
     storage: Storage,
     jobs: Jobs,
+    rules: fraud.Rules,
     order: Order,
     intent: dict[str, Any],
     now: datetime,
@@ -120,13 +109,35 @@ def _fulfil_intent(
     if intent.get("amount") != order.total or str(intent.get("currency")) != order.currency.lower():
         orders.fail(order, reason="stripe:amount_mismatch", now=now)
         return
+    order.payment_fingerprint = order.payment_fingerprint or card_fingerprint(intent)
     orders.fulfil(
-        session, order=order, receipt={"stripe": intent}, storage=storage, jobs=jobs, now=now
+        session,
+        order=order,
+        receipt={"stripe": intent},
+        storage=storage,
+        jobs=jobs,
+        now=now,
+        rules=rules,
     )
 
 
+def card_fingerprint(intent: dict[str, Any]) -> str | None:
+    """The card's fingerprint (one card across accounts) when Stripe expanded the charge."""
+    charge = intent.get("latest_charge")
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    card = (details or {}).get("card") or {}
+    fingerprint = card.get("fingerprint")
+    return f"card:{fingerprint}"[:255] if isinstance(fingerprint, str) and fingerprint else None
+
+
 def apply_event(
-    session: Session, *, storage: Storage, jobs: Jobs, event: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    storage: Storage,
+    jobs: Jobs,
+    rules: fraud.Rules,
+    event: dict[str, Any],
+    now: datetime,
 ) -> str:
     """Apply one stored event to its order; what happened, for the log. An event whose shape
     we cannot read raises, and the inbox counts the attempt (webhooks/service.py)."""
@@ -136,7 +147,9 @@ def apply_event(
     if order is None:
         return "ignored"
     if kind == "payment_intent.succeeded":
-        _fulfil_intent(session, storage=storage, jobs=jobs, order=order, intent=obj, now=now)
+        _fulfil_intent(
+            session, storage=storage, jobs=jobs, rules=rules, order=order, intent=obj, now=now
+        )
     elif kind == "charge.refunded":
         full = obj.get("amount_refunded") == obj.get("amount")
         orders.reverse(

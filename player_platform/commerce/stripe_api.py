@@ -58,7 +58,10 @@ class StripeApi:
         )
 
     def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/payment_intents/{payment_intent_id}")
+        """The intent with its latest charge expanded (the card fingerprint, for fraud.py)."""
+        return self._call(
+            "GET", f"/v1/payment_intents/{payment_intent_id}?expand%5B%5D=latest_charge"
+        )
 
     def refund(self, *, order_id: uuid.UUID, payment_intent_id: str) -> dict[str, Any]:
         """Refund the whole payment; safe to repeat for one order (the same Idempotency-Key)."""

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from player_platform.db import Base, Timestamps, created_at_column, new_id
 
-ROLES = ("player", "moderator", "admin")
+# A publisher manages its own SKUs and their orders (commerce/publishers.py); a reseller buys
+# keys in bulk from its balance (commerce/resellers.py).
+ROLES = ("player", "moderator", "admin", "publisher", "reseller")
 STAFF_ROLES = frozenset({"moderator", "admin"})
 
 
@@ -37,6 +39,8 @@ class User(Timestamps, Base):
     deleted_at: Mapped[datetime | None]
     # The board a regional leaderboard season puts the player on ("eu", "na", ...).
     region: Mapped[str | None] = mapped_column(String(16))
+    # Identity verified (KYC) by an admin: orders above PP_KYC_AMOUNT wait for it (fraud.py).
+    kyc_verified_at: Mapped[datetime | None]
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Identity.linked_at"

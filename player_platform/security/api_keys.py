@@ -18,7 +18,7 @@ from player_platform.pagination import Page, Position
 from player_platform.security.models import ApiKey
 from player_platform.security.tokens import hash_token, new_opaque_token
 
-SCOPES = ("leaderboards:write", "grants:write", "metrics:read")
+SCOPES = ("leaderboards:write", "grants:write", "metrics:read", "keys:purchase")
 KEY_PREFIX = "pp_"
 LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at is written at most once a minute
 
@@ -30,6 +30,7 @@ class ServerCaller:
     key_id: uuid.UUID
     name: str
     scopes: tuple[str, ...]
+    owner_id: uuid.UUID | None = None  # a reseller's key buys for this account
 
     def require_scope(self, scope: str) -> None:
         if scope not in self.scopes:
@@ -53,6 +54,7 @@ def create_key(
     scopes: list[str],
     origin: Origin,
     now: datetime,
+    owner_id: uuid.UUID | None = None,
 ) -> NewKey:
     key = KEY_PREFIX + new_opaque_token()
     api_key = ApiKey(
@@ -60,6 +62,7 @@ def create_key(
         prefix=key[:10],
         key_hash=hash_token(key),
         scopes=sorted(set(scopes)),
+        owner_id=owner_id,
         created_by=actor_id,
         created_at=now,
     )
@@ -72,7 +75,12 @@ def create_key(
         resource_type="api_key",
         resource_id=api_key.id,
         origin=origin,
-        new={"name": api_key.name, "scopes": api_key.scopes, "prefix": api_key.prefix},
+        new={
+            "name": api_key.name,
+            "scopes": api_key.scopes,
+            "prefix": api_key.prefix,
+            "owner_id": str(owner_id) if owner_id else None,
+        },
     )
     return NewKey(api_key, key)
 
@@ -117,7 +125,7 @@ def revoke_key(
 
 def authenticate(session: Session, *, key: str, now: datetime) -> ServerCaller:
     row = session.execute(
-        select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.last_used_at).where(
+        select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.owner_id, ApiKey.last_used_at).where(
             ApiKey.key_hash == hash_token(key), ApiKey.revoked_at.is_(None)
         )
     ).first()
@@ -125,4 +133,6 @@ def authenticate(session: Session, *, key: str, now: datetime) -> ServerCaller:
         raise Unauthorized("The API key is invalid or revoked.", code="invalid_api_key")
     if row.last_used_at is None or row.last_used_at < now - LAST_USED_PRECISION:
         session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return ServerCaller(key_id=row.id, name=row.name, scopes=tuple(row.scopes))
+    return ServerCaller(
+        key_id=row.id, name=row.name, scopes=tuple(row.scopes), owner_id=row.owner_id
+    )

@@ -24,6 +24,10 @@ class ApiKey(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # A reseller's key buys for this account, from its balance (commerce/resellers.py).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -25,6 +25,7 @@ from player_platform.webhooks.models import WebhookEvent
 REDRIVE_AFTER = timedelta(minutes=5)
 PROCESSORS = {
     "stripe": "workers.commerce.process_stripe_event",
+    "paypal": "workers.commerce.process_paypal_event",
     "steam": "workers.commerce.process_steam_event",
     "twitch": "workers.drops.process_twitch_event",
     "kinguin": "workers.suppliers.process_kinguin_event",

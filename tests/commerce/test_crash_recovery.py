@@ -10,8 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from player_platform.audit.service import SYSTEM
-from player_platform.commerce import refunds, service
-from player_platform.commerce import stripe as stripe_orders
+from player_platform.commerce import orders, refunds, service
 from player_platform.commerce.models import Order, RefundRequest
 from player_platform.db import utcnow
 from player_platform.wallet.models import Entitlement
@@ -119,8 +118,11 @@ def test_a_checkout_whose_payment_intent_was_never_recorded_is_failed(
 ):
     player = register(client)
     with platform.db.unit_of_work() as session:  # checkout's first step, then the crash
-        order = stripe_orders.open_checkout(
+        order = orders.open_checkout(
             session,
+            provider="stripe",
+            client_ip=None,
+            device_id=None,
             user_id=uuid.UUID(player["user"]["id"]),
             lines=[("sword", 1)],
             currency="USD",

@@ -23,6 +23,7 @@ WEBHOOK_SECRET = "whsec_fake_endpoint_secret"
 class FakeStripe:
     intents: dict[str, dict] = field(default_factory=dict)
     refunds: list[dict] = field(default_factory=list)
+    charges: dict[str, dict] = field(default_factory=dict)  # intent id -> its latest charge
     idempotent: dict[str, tuple[str, dict]] = field(default_factory=dict)  # key -> (params, body)
     lock: threading.Lock = field(default_factory=threading.Lock)
     delays: Delays = field(default_factory=Delays)  # keys: "POST /v1/payment_intents"
@@ -30,10 +31,20 @@ class FakeStripe:
     def reset(self) -> None:
         self.__dict__.update(FakeStripe().__dict__)
 
-    def succeed(self, intent_id: str) -> dict:
-        """The customer paid: the intent succeeds; returns its payment_intent.succeeded event."""
-        self.intents[intent_id]["status"] = "succeeded"
-        return self.event("payment_intent.succeeded", self.intents[intent_id])
+    def succeed(self, intent_id: str, *, card_fingerprint: str | None = None) -> dict:
+        """The customer paid: the intent succeeds; returns its payment_intent.succeeded event
+        (``latest_charge`` is an id there, as Stripe sends it; expand it with GET)."""
+        intent = self.intents[intent_id]
+        intent["status"] = "succeeded"
+        self.charges[intent_id] = {
+            **self.charge(intent_id),
+            "payment_method_details": {
+                "type": "card",
+                "card": {"fingerprint": card_fingerprint or f"fp_{intent_id}"},  # a card each
+            },
+        }
+        intent["latest_charge"] = self.charges[intent_id]["id"]
+        return self.event("payment_intent.succeeded", intent)
 
     def event(self, type_: str, obj: dict) -> dict:
         return {
@@ -114,7 +125,10 @@ def stripe_app(state: FakeStripe) -> Flask:
         if intent_id not in state.intents:
             error = {"type": "invalid_request_error", "code": "resource_missing"}
             return jsonify({"error": error}), 404
-        return jsonify(state.intents[intent_id])
+        intent = dict(state.intents[intent_id])
+        if "latest_charge" in request.args.getlist("expand[]") and intent.get("latest_charge"):
+            intent["latest_charge"] = state.charges[intent_id]
+        return jsonify(intent)
 
     @app.post("/v1/refunds")
     def create_refund():

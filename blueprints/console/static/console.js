@@ -40,3 +40,59 @@
     }
   });
 })();
+
+// Upload forms (form[data-upload], the key import): sent by XHR so the page can show how much
+// of the file has reached the server, then the answer's page takes the place of this one.
+// The server imports once the whole file is in, so after 100% the form says it is importing.
+// Without script the form posts as usual and the browser shows the same answer.
+(function () {
+  "use strict";
+
+  function show(form, text, percent) {
+    var bar = form.querySelector("progress");
+    if (bar && percent !== undefined) {
+      bar.hidden = false;
+      bar.value = percent;
+    }
+    form.querySelector(".upload-state").textContent = text;
+  }
+
+  function replacePage(html) {
+    var answer = new DOMParser().parseFromString(html, "text/html");
+    var main = answer.querySelector("main");
+    if (!main) return false;
+    document.title = answer.title;
+    document.querySelector("main").replaceWith(document.importNode(main, true));
+    return true;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-upload")) return;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (progress) {
+      if (!progress.lengthComputable) return;
+      var percent = Math.floor((progress.loaded / progress.total) * 100);
+      show(form, "Uploading: " + percent + "% (" + progress.loaded + " of " + progress.total + " bytes)", percent);
+    });
+    xhr.upload.addEventListener("load", function () {
+      show(form, "Uploaded: importing…", 100);
+    });
+    xhr.addEventListener("load", function () {
+      if (!replacePage(xhr.responseText)) {
+        show(form, "The server answered " + xhr.status + ": reload and retry.");
+        button.disabled = false;
+      }
+    });
+    xhr.addEventListener("error", function () {
+      show(form, "The upload failed (connection lost): retry.");
+      button.disabled = false;
+    });
+    button.disabled = true;
+    show(form, "Uploading…", 0);
+    xhr.send(new FormData(form));
+  });
+})();
