@@ -64,13 +64,14 @@ SECRET = "benchmark-secret-key-that-is-long-enough-for-production"
 PORT = 8766
 
 
-def scratch_database() -> str:
+def scratch_database(name: str = DATABASE) -> str:
+    """A new, migrated database ``name`` (dropped first if a previous run left it)."""
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     migrate(Settings(env="test", database_url=url))
     return url
 

@@ -53,14 +53,13 @@ def _start() -> None:
 
 
 def _check_body() -> None:
-    if request.path in STREAMED_ROUTES:
-        # The view checks the caller, then streams (None would mean Flask's app-wide limit).
-        request.max_content_length = STREAMED_MAX_BYTES
-        return
     if not request.path.startswith("/v1/"):
         return
     body = b""
-    if request.method in BODY_METHODS:
+    if request.path in STREAMED_ROUTES:
+        # The view checks the caller, then streams (None would mean Flask's app-wide limit).
+        request.max_content_length = STREAMED_MAX_BYTES
+    elif request.method in BODY_METHODS:
         limit = platform().settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")

@@ -17,6 +17,7 @@ from blueprints.http import platform
 from player_platform.db import Database
 from player_platform.drops import campaigns
 from player_platform.jobs import QUEUES, Jobs
+from player_platform.keys import inventory
 from player_platform.outage import DEGRADATIONS, degraded
 from player_platform.webhooks import service as webhooks
 
@@ -45,6 +46,7 @@ class Metrics:
         self.registry.register(QueueCollector(jobs))
         self.registry.register(DegradedCollector())
         self.registry.register(WebhookCollector(db))
+        self.registry.register(KeyStockCollector(db))
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -117,6 +119,32 @@ class WebhookCollector(Collector):
                 "Drops campaigns whose EventSub subscription Twitch revoked",
                 value=revoked,
             )
+
+
+class KeyStockCollector(Collector):
+    """Low-stock crossings of key pools seen by this process, and pools in alert now."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        alerts = CounterMetricFamily(
+            "pp_key_low_stock_alerts",
+            "Key pools that fell to their low-stock threshold (once per crossing)",
+            labels=["sku_id", "platform"],
+        )
+        for (sku_id, key_platform), count in sorted(inventory.LOW_STOCK_ALERTS.counts.items()):
+            alerts.add_metric([sku_id, key_platform], count)
+        yield alerts
+        try:
+            with self.db.unit_of_work() as session:
+                low = inventory.count_low(session)
+        except Exception as error:  # /metrics answers without the database too
+            log.warning("key stock metrics unavailable", extra={"error": str(error)})
+            return
+        yield GaugeMetricFamily(
+            "pp_key_pools_low_stock", "Key pools at or below their low-stock threshold", value=low
+        )
 
 
 @bp.get("/healthz")

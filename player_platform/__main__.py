@@ -71,6 +71,7 @@ def import_keys(settings: Settings, args: argparse.Namespace) -> None:
             threshold=settings.keys_low_stock_threshold,
             now=utcnow,
             progress=advance,
+            sealers=sealer_pool(settings),
         )
     summary = result.as_dict()
     print(
@@ -79,6 +80,18 @@ def import_keys(settings: Settings, args: argparse.Namespace) -> None:
     )
     for entry in summary["invalid"][:20]:
         print(f"  line {entry['line']}: {entry['reason']}")
+
+
+def sealer_pool(settings: Settings) -> importer.SealerPool | None:
+    """Sealing in PP_KEYS_IMPORT_WORKERS processes (0: none, in this one)."""
+    if settings.keys_import_workers < 1:
+        return None
+    return importer.SealerPool(
+        workers=settings.keys_import_workers,
+        vault_keys=settings.key_vault_keys,
+        hash_secret=settings.key_hash_secret or settings.secret_key,
+        formats=settings.keys_formats,
+    )
 
 
 def rotate_keys(settings: Settings) -> None:

@@ -55,6 +55,7 @@ class Settings:
     # Formats by platform beyond Steam's built-in one: "epic=^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$;gog=..."
     keys_formats: str = ""
     keys_import_batch: int = 5000
+    keys_import_workers: int = 2  # processes sealing for the CLI import (0: in its own process)
     admin_email: str | None = None
     admin_password: str | None = None
     rate_limit_auth_ip: int = 30

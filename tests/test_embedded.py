@@ -4,15 +4,18 @@ leaderboard takes and ranks scores, also after the in-process Redis lost its ind
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from player_platform.__main__ import migrate
 from player_platform.app import create_app
+from player_platform.commerce import orders
 from player_platform.config import Settings
 from player_platform.db import utcnow
 from player_platform.platform import Platform, bind_current
+from tests import factories
 from tests.support import bearer, register, staff_tokens
 
 
@@ -67,3 +70,32 @@ def test_the_embedded_defaults_run_sign_up_and_a_leaderboard(embedded):
     assert standings() == [(1, "Bo", 50), (2, "Cy", 40), (3, "Ada", 30)]
     platform.redis.flushall()
     assert standings() == [(1, "Bo", 50), (2, "Cy", 40), (3, "Ada", 30)]
+
+
+def test_the_embedded_defaults_import_sell_and_reveal_a_game_key(embedded):
+    platform, client = embedded
+    admin = bearer(staff_tokens(platform, role="admin")["access_token"])
+    with platform.db.unit_of_work() as session:
+        factories.sku(session, sku_id="game", type="game_key", name="Game",
+                      prices={"USD": 999}, platforms=["steam"])  # fmt: skip
+    imported = client.post(
+        "/v1/admin/keys/bulk-import?sku_id=game",
+        data=b"code\nAAAAA-BBBBB-CCCCC\nAAAAA-BBBBB-CCCCC\nnope\nDDDDD-EEEEE-FFFFF\n",
+        headers={**admin, "Content-Type": "text/csv"},
+    ).get_json()
+    assert (imported["imported"], imported["duplicates"], imported["invalid_total"]) == (2, 1, 1)
+    player = register(client, display_name="Keys")
+    user_id = uuid.UUID(player["user"]["id"])
+    with platform.db.unit_of_work() as session:
+        lines = orders.price_lines(session, lines=[("game", 1)], currency="USD")
+        order = orders.create_order(
+            session, user_id=user_id, provider="stripe", currency="USD", lines=lines,
+            now=utcnow(), provider_order_id="pi_embedded",
+        )  # fmt: skip
+        orders.fulfil(session, order=order, receipt={}, storage=platform.storage,
+                      jobs=platform.jobs, now=utcnow())  # fmt: skip
+    headers = bearer(player["access_token"])
+    mine = client.get("/v1/me/keys", headers=headers).get_json()["items"]
+    assert [k["masked_code"] for k in mine] == ["*****-CCCCC"]
+    shown = client.get(f"/v1/me/keys/{mine[0]['id']}/reveal", headers=headers).get_json()
+    assert shown["code"] == "AAAAA-BBBBB-CCCCC"

@@ -21,7 +21,12 @@ from player_platform.commerce import catalog, orders
 from player_platform.db import utcnow
 from player_platform.keys import importer, inventory, store
 
-IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
+IMPORT_TYPES = {
+    "text/csv": "csv",
+    "text/plain": "csv",  # one code per line is CSV too
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+}
 IMPORT_BODY = {
     "required": True,
     "description": "One code per line: CSV (the code in the first column, an optional `code` "
@@ -167,7 +172,7 @@ class BulkImport(MethodView):
         p = platform()
         kind = IMPORT_TYPES.get(request.mimetype)
         if kind is None:
-            raise UnsupportedMediaType("Send text/csv or application/x-ndjson.")
+            raise UnsupportedMediaType("Send text/csv, text/plain or application/x-ndjson.")
         with p.db.unit_of_work() as session:
             actor_id = staff("admin").id
             sku = catalog.get_sku(session, query["sku_id"])

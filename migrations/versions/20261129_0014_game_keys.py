@@ -57,17 +57,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_game_keys_user_id_users'), ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_game_keys')),
         sa.UniqueConstraint('code_hash', name=op.f('uq_game_keys_code_hash')),
-        sa.UniqueConstraint('grant_key', name=op.f('uq_game_keys_grant_key')),
     )
     op.create_index('ix_game_keys_available', 'game_keys', ['sku_id', 'created_at'], unique=False,
                     postgresql_where=sa.text("status = 'available'"), sqlite_where=sa.text("status = 'available'"))
     op.create_index('ix_game_keys_pool_available', 'game_keys', ['pool_id'], unique=False,
                     postgresql_where=sa.text("status = 'available'"), sqlite_where=sa.text("status = 'available'"))
-    op.create_index('ix_game_keys_order_sku', 'game_keys', ['order_id', 'sku_id'], unique=False)
-    op.create_index(op.f('ix_game_keys_pool_id'), 'game_keys', ['pool_id'], unique=False)
-    op.create_index(op.f('ix_game_keys_status'), 'game_keys', ['status'], unique=False)
-    op.create_index(op.f('ix_game_keys_user_id'), 'game_keys', ['user_id'], unique=False)
-    op.create_index(op.f('ix_game_keys_vault_kid'), 'game_keys', ['vault_kid'], unique=False)
+    op.create_index('ix_game_keys_order_sku', 'game_keys', ['order_id', 'sku_id'], unique=False,
+                    postgresql_where=sa.text('order_id IS NOT NULL'), sqlite_where=sa.text('order_id IS NOT NULL'))
+    op.create_index('ix_game_keys_user_id', 'game_keys', ['user_id'], unique=False,
+                    postgresql_where=sa.text('user_id IS NOT NULL'), sqlite_where=sa.text('user_id IS NOT NULL'))
+    op.create_index('uq_game_keys_grant_key', 'game_keys', ['grant_key'], unique=True,
+                    postgresql_where=sa.text('grant_key IS NOT NULL'), sqlite_where=sa.text('grant_key IS NOT NULL'))
     op.create_table(
         'key_lines',
         sa.Column('id', sa.Uuid(), nullable=False),

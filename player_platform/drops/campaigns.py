@@ -20,7 +20,8 @@ from player_platform.drops.models import DropCampaign
 from player_platform.errors import DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
-REWARD_TYPES = ("consumable", "durable", "bundle")  # game keys: once the key store exists
+# A game key is claimed from its pool for the player (drops/service.py _claim_keys).
+REWARD_TYPES = ("consumable", "durable", "bundle", "game_key")
 AUDITED = (
     "name",
     "starts_at",

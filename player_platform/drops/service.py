@@ -25,6 +25,7 @@ from player_platform.db import insert_for
 from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.identity.models import Identity
 from player_platform.jobs import Jobs
+from player_platform.keys import store as key_store
 from player_platform.pagination import Page, Position
 from player_platform.webhooks.signatures import parse_rfc3339
 
@@ -220,13 +221,19 @@ def _allocate(session: Session, drops: list[_Waiting], jobs: Jobs, now: datetime
     counts = _counts(session, {(d.campaign_id, d.user_id) for d in drops})
     campaigns = {d.campaign_id: session.get(DropCampaign, d.campaign_id) for d in drops}
     granted: dict[uuid.UUID, list[_Waiting]] = {c: [] for c in campaigns}
-    refusals: dict[str, list[uuid.UUID]] = {"cap_reached": [], "limit_reached": []}
+    refusals: dict[str, list[uuid.UUID]] = {
+        "cap_reached": [],
+        "limit_reached": [],
+        "out_of_stock": [],
+    }
     for drop in drops:
         campaign, key = campaigns[drop.campaign_id], (drop.campaign_id, drop.user_id)
         if campaign.total_cap is not None and campaign.granted_count >= campaign.total_cap:
             refusals["cap_reached"].append(drop.id)
         elif counts.get(key, 0) >= campaign.per_player_limit:
             refusals["limit_reached"].append(drop.id)
+        elif not _claim_keys(session, campaign, drop, jobs, now):
+            refusals["out_of_stock"].append(drop.id)
         else:
             counts[key] = counts.get(key, 0) + 1
             campaign.granted_count += 1
@@ -243,10 +250,45 @@ def _allocate(session: Session, drops: list[_Waiting], jobs: Jobs, now: datetime
     return {i for ids in refusals.values() for i in ids}
 
 
+def _claim_keys(
+    session: Session, campaign: DropCampaign, drop: _Waiting, jobs: Jobs, now: datetime
+) -> bool:
+    """A game-key reward: claim its keys from the pool for the player, delivered at once and
+    announced. False (nothing kept) when the pool has too few: the drop is refused
+    ``out_of_stock``. Other rewards: True, granted by ``_grant``. Once per drop: each key is
+    keyed on ``drop:<entitlement id>:<n>`` (UNIQUE), and a drop is allocated once."""
+    sku = catalog.get_sku(session, campaign.reward_sku_id)
+    if sku.type != "game_key":
+        return True
+    claimed = []
+    for n in range(campaign.reward_quantity):
+        claimed += key_store.claim(
+            session, sku_id=sku.sku_id, quantity=1, owner_id=drop.user_id, now=now,
+            grant_key=f"drop:{drop.entitlement_id}:{n}",
+        )  # fmt: skip
+    if len(claimed) < campaign.reward_quantity:
+        for key in claimed:
+            key_store.release(key, now=now)
+        return False
+    key_store.deliver(session, claimed, jobs=jobs, now=now)
+    return True
+
+
 def _grant(session: Session, campaign: DropCampaign, drops: list[_Waiting], *, now) -> None:
-    """Reward each drop once (keyed on ``drop:<entitlement id>``) and mark it granted."""
+    """Reward each drop once (keyed on ``drop:<entitlement id>``) and mark it granted (game
+    keys were claimed by ``_claim_keys``)."""
     if not drops:
         return
+    if catalog.get_sku(session, campaign.reward_sku_id).type != "game_key":
+        _grant_sku(session, campaign, drops, now=now)
+    session.execute(
+        update(Drop)
+        .where(Drop.id.in_([d.id for d in drops]))
+        .values(status="granted", granted_at=now, fulfilment="pending", fulfil_after=now)
+    )
+
+
+def _grant_sku(session: Session, campaign: DropCampaign, drops: list[_Waiting], *, now) -> None:
     grants.grant_sku_each(
         session,
         sku=catalog.get_sku(session, campaign.reward_sku_id),
@@ -254,11 +296,6 @@ def _grant(session: Session, campaign: DropCampaign, drops: list[_Waiting], *, n
         grants=[(d.user_id, f"drop:{d.entitlement_id}") for d in drops],
         reason=f"drop:{campaign.name}"[:255],
         now=now,
-    )
-    session.execute(
-        update(Drop)
-        .where(Drop.id.in_([d.id for d in drops]))
-        .values(status="granted", granted_at=now, fulfilment="pending", fulfil_after=now)
     )
 
 

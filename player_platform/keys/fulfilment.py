@@ -82,19 +82,22 @@ def fulfil_order(ctx: Context, order_id: uuid.UUID) -> None:
     asks = ctx.db.transaction(lambda session: _serve_from_pool(session, ctx, order_id))
     for ask in asks:
         purchase = _call(ctx.source, ask)
-        ctx.db.transaction(lambda session, a=ask, p=purchase: _record(session, ctx, a, p))
+        if purchase is not None:
+            ctx.db.transaction(lambda session, a=ask, p=purchase: _record(session, ctx, a, p))
 
 
-def _call(source: KeySource, ask: Ask) -> Purchase:
+def _call(source: KeySource, ask: Ask) -> Purchase | None:
+    """The supplier's answer; None when the call failed (a timeout may have placed the order):
+    the line stays ``purchasing`` and the retry asks again under the same ``order_ref``."""
     try:
         if ask.supplier is not None:
             return source.collect(supplier=ask.supplier, external_order_id=ask.external_order_id)
         return source.purchase(
             sku_id=ask.sku_id, platform=ask.platform, quantity=ask.quantity, order_ref=ask.order_ref
         )
-    except Exception as error:  # a supplier fault backorders the line; the retry asks again
+    except Exception as error:  # whatever a supplier adapter raises: the retry asks again
         log.warning("key supplier failed", extra={"sku": ask.sku_id, "error": repr(error)})
-        return Purchase(status="unavailable", reason=f"supplier error: {type(error).__name__}")
+        return None
 
 
 def _serve_from_pool(session: Session, ctx: Context, order_id: uuid.UUID) -> list[Ask]:
@@ -194,6 +197,8 @@ def _record(session: Session, ctx: Context, ask: Ask, purchase: Purchase) -> Non
     session.refresh(line)
     expected = "supplier_pending" if ask.supplier is not None else "purchasing"
     now = ctx.clock()
+    if ask.supplier is not None and purchase.status != "delivered" and line.status == expected:
+        return  # still at the supplier, never re-bought: the retry collects it again
     if line.status != expected or line.attempt != ask.attempt:
         if purchase.status == "delivered":  # codes we paid for: keep them, in the pool
             _store_codes(session, ctx.keeper, line, purchase, owner=None, now=now)

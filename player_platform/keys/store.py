@@ -7,14 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
 from player_platform.db import iso_or_none
 from player_platform.errors import Conflict, NotFound
+from player_platform.jobs import Jobs
 from player_platform.keys import codes, inventory
 from player_platform.keys.models import GameKey
+from player_platform.messaging import notifications
 from player_platform.pagination import Page, Position
 from player_platform.security.vault import Vault
 
@@ -30,9 +32,14 @@ def claim(
     grant_key: str | None = None,
 ) -> list[GameKey]:
     """Take up to ``quantity`` available keys of ``sku_id`` for their owner, in one statement:
-    ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``. Concurrent
-    claims skip each other's rows instead of waiting, and each key is taken once (SQLite, which
-    has no row locks, serialises writers). Fewer come back when the pool runs short."""
+    ``WITH chosen AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) UPDATE ... FROM chosen
+    RETURNING``. Concurrent claims skip each other's rows instead of waiting, and each key is
+    taken once (SQLite, which has no row locks, serialises writers). Fewer come back when the
+    pool runs short.
+
+    A CTE, not ``WHERE id IN (subquery)``: PostgreSQL may run an IN subquery again for each row
+    it updates, and a LIMIT ... SKIP LOCKED subquery run again picks other rows (12 keys for a
+    1-key line, seen in tests/keys/test_concurrency.py); a CTE runs once."""
     if quantity <= 0:
         return []
     chosen = (
@@ -41,16 +48,11 @@ def claim(
         .order_by(GameKey.created_at)
         .limit(quantity)
         .with_for_update(skip_locked=True)
+        .cte("chosen")
     )
-    # ``id IN (SELECT ... LIMIT n SKIP LOCKED)`` may run the subquery again per row on
-    # PostgreSQL and take more than n keys; ``ARRAY(SELECT ...)`` is evaluated once.
-    if session.get_bind().dialect.name == "postgresql":
-        match = GameKey.id == any_(func.array(chosen.scalar_subquery()))
-    else:
-        match = GameKey.id.in_(chosen.scalar_subquery())
     claimed = session.scalars(
         update(GameKey)
-        .where(match, GameKey.status == "available")
+        .where(GameKey.id == chosen.c.id, GameKey.status == "available")
         .values(
             status="assigned",
             user_id=owner_id,
@@ -63,6 +65,16 @@ def claim(
         .execution_options(synchronize_session=False)
     ).all()
     return list(claimed)
+
+
+def deliver(session: Session, keys: list[GameKey], *, jobs: Jobs, now: datetime) -> None:
+    """Hand claimed keys to their owner now (a drop reward): delivered, the owner told."""
+    for key in keys:
+        key.status, key.delivered_at, key.updated_at = "delivered", now, now
+    for owner_id, sku_id in sorted({(k.user_id, k.sku_id) for k in keys}):
+        notifications.notify(
+            session, jobs, user_id=owner_id, kind="keys.delivered", data={"sku_id": sku_id}
+        )
 
 
 def shown_status(key: GameKey) -> str:

@@ -41,7 +41,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "keys.delivered": (
         "Your game key is ready",
-        "The key for {sku_id} (order {order_id}) is in your library: reveal it under My keys.",
+        "Your key for {sku_id} is in your library: reveal it under My keys.",
     ),
     "keys.low_stock": (
         "Game keys running low",

@@ -22,7 +22,8 @@ from player_platform.config import ConfigError
 
 class Vault:
     def __init__(self, spec: str, *, hash_secret: str) -> None:
-        self._hash_key = hashlib.sha256(b"vault-hash:" + hash_secret.encode()).digest()
+        hash_key = hashlib.sha256(b"vault-hash:" + hash_secret.encode()).digest()
+        self._hasher = hmac.new(hash_key, digestmod=hashlib.sha256)  # copied per value: keyed once
         self._keys: dict[str, AESGCM] = {}
         self._current = ""
         for item in filter(None, (part.strip() for part in spec.split(","))):
@@ -53,4 +54,6 @@ class Vault:
 
     def keyed_hash(self, value: str) -> str:
         """A stable keyed hash for de-duplicating secrets without storing them."""
-        return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
+        hasher = self._hasher.copy()
+        hasher.update(value.encode())
+        return hasher.hexdigest()
