@@ -121,6 +121,16 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     steam_webhook_secret: str | None = None  # a studio's relay signs Steam events with it
+    # Studio webhooks (player_platform/studiohooks/): attempts before a delivery is dead-lettered,
+    # the first retry's delay (doubled per attempt) and the receiver's time to answer.
+    studio_webhook_max_attempts: int = 8
+    studio_webhook_backoff_seconds: int = 10
+    studio_webhook_timeout_seconds: int = 10
+    # Invoices (player_platform/commerce/invoices.py): the seller printed on every invoice.
+    invoice_seller_name: str = "Player Platform Studio"
+    invoice_seller_address: str = ""
+    invoice_seller_tax_id: str = ""
+    invoice_prefix: str = "INV"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -25,10 +25,12 @@ from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.mail.accounts import LinkPolicy, Outbox
 from player_platform.mail.smtp import Mailer, open_mailer
 from player_platform.outage import guarded_client
+from player_platform.outbound import Outbound
 from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
+from player_platform.studiohooks.service import Policy as StudioWebhookPolicy
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.policy import UgcPolicy
 from storage import Storage, open_storage
@@ -101,6 +103,20 @@ class Platform:
     def stripe(self) -> StripeApi:
         return StripeApi(
             base_url=self.settings.stripe_api_url, secret_key=self.settings.stripe_secret_key
+        )
+
+    @cached_property
+    def studio_http(self) -> Outbound:
+        """The client that posts studio webhooks (PP_STUDIO_WEBHOOK_TIMEOUT_SECONDS to answer)."""
+        return Outbound(
+            "studio-webhooks", timeout=(3.05, self.settings.studio_webhook_timeout_seconds)
+        )
+
+    @cached_property
+    def studio_webhook_policy(self) -> StudioWebhookPolicy:
+        return StudioWebhookPolicy(
+            max_attempts=self.settings.studio_webhook_max_attempts,
+            backoff_seconds=self.settings.studio_webhook_backoff_seconds,
         )
 
     @cached_property

@@ -97,7 +97,13 @@ class AdminSkuItem(MethodView):
         with platform().db.unit_of_work() as session:
             actor = staff("admin")
             return catalog.update_sku(
-                session, sku_id=sku_id, actor_id=actor.id, origin=origin(), now=utcnow(), **body
+                session,
+                sku_id=sku_id,
+                actor_id=actor.id,
+                origin=origin(),
+                jobs=platform().jobs,
+                now=utcnow(),
+                **body,
             )
 
 
