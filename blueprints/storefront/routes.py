@@ -46,7 +46,7 @@ class EndpointCollection(MethodView):
                 now=utcnow(),
                 **body,
             )
-            return {**EndpointSchema().dump(endpoint), "secret": secret}
+            return {**{k: getattr(endpoint, k) for k in EndpointSchema().fields}, "secret": secret}
 
     @bp.doc(security=BEARER_AUTH)
     @bp.response(200, EndpointListSchema)

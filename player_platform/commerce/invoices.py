@@ -110,7 +110,7 @@ def _lines(session: Session, order: Order) -> list[dict[str, Any]]:
     names = dict(
         session.execute(
             select(Sku.sku_id, Sku.name).where(Sku.sku_id.in_([i.sku_id for i in order.items]))
-        ).tuples()
+        ).all()
     )
     return [
         {

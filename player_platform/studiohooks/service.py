@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from player_platform.audit.service import Origin, record
 from player_platform.db import Database
 from player_platform.errors import Invalid, NotFound
 from player_platform.jobs import Jobs
-from player_platform.outbound import Outbound, ProviderUnavailable
+from player_platform.outbound import Outbound
 from player_platform.pagination import Page, Position
 from player_platform.security.vault import Vault
 from player_platform.studiohooks import signing
@@ -288,8 +289,9 @@ def claim(
 
 
 def send(http: Outbound, claimed: Claimed, *, timestamp: int | None = None) -> Outcome:
-    """POST the signed event once (never retried here: the backoff is ours). Any 2xx is a
-    success; another status, a timeout or a refused connection is a failed attempt."""
+    """POST the signed event once, on the provider client's pooled session and timeouts, but
+    without its retries: the backoff is ours. Any 2xx is a success; another status, a timeout
+    or a refused connection is a failed attempt (its status or error kept for admins)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {
         "Content-Type": "application/json",
@@ -299,12 +301,12 @@ def send(http: Outbound, claimed: Claimed, *, timestamp: int | None = None) -> O
         "PP-Delivery-Attempt": str(claimed.attempt),
     }
     try:
-        response = http.request(
-            "POST", claimed.url, data=claimed.body, headers=headers, retry=False,
+        response = http.http.post(
+            claimed.url, data=claimed.body, headers=headers, timeout=http.timeout,
             allow_redirects=False,
         )  # fmt: skip
-    except ProviderUnavailable as error:
-        return Outcome(ok=False, error=str(error))
+    except requests.RequestException as error:
+        return Outcome(ok=False, error=error.__class__.__name__)
     if 200 <= response.status_code < 300:
         return Outcome(ok=True, status=response.status_code)
     return Outcome(ok=False, status=response.status_code, error=f"HTTP {response.status_code}")
