@@ -62,7 +62,7 @@ def items(session: Session, *, user_id: uuid.UUID) -> list[tuple[WishlistItem, S
             .join(Sku, Sku.sku_id == WishlistItem.sku_id)
             .where(WishlistItem.user_id == user_id)
             .order_by(WishlistItem.created_at.desc(), WishlistItem.sku_id)
-        ).tuples()
+        ).all()
     )
 
 

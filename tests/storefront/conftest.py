@@ -76,8 +76,10 @@ def receiver():
 
 
 @pytest.fixture
-def store_platform(settings, db, smtp_server) -> Platform:
-    """Short receiver timeout (a hung endpoint fails its attempt in 1 s), 3 attempts."""
+def store_platform(settings, db, smtp_server, platform) -> Platform:
+    """Short receiver timeout (a hung endpoint fails its attempt in 1 s), 3 attempts, mail to
+    the loopback SMTP server; bound after the default ``platform`` (which ``admin`` uses), so
+    jobs run on this one."""
     p = Platform.from_settings(
         dataclasses.replace(
             settings,
