@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.feedback import admin_bp as feedback_admin_bp
     from blueprints.feedback import bp as feedback_bp
     from blueprints.inbox import bp as inbox_bp
+    from blueprints.keys import bp as keys_bp
     from blueprints.leaderboards import bp as leaderboards_bp
     from blueprints.leaderboards import moderation_bp as leaderboard_moderation_bp
     from blueprints.mail import bp as mail_bp
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(feedback_bp)
     api.register_blueprint(feedback_admin_bp)
     api.register_blueprint(drops_bp)
+    api.register_blueprint(keys_bp)
     api.register_blueprint(webhooks_bp)
     api.register_blueprint(storefront_bp)
     app.register_blueprint(ops.bp)

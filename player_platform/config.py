@@ -47,6 +47,14 @@ class Settings:
     # (tests) get one of their own.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     key_vault_keys: str = DEVELOPMENT_VAULT_KEYS
+    # The game-key store (player_platform/keys/). The keyed hash that de-duplicates codes;
+    # unset, PP_SECRET_KEY: set it once and never change it (it is no encryption key).
+    key_hash_secret: str | None = None
+    keys_return_unrevealed: bool = False  # a refunded, unrevealed key goes back to its pool
+    keys_low_stock_threshold: int = 10  # a new pool's default
+    # Formats by platform beyond Steam's built-in one: "epic=^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$;gog=..."
+    keys_formats: str = ""
+    keys_import_batch: int = 5000
     admin_email: str | None = None
     admin_password: str | None = None
     rate_limit_auth_ip: int = 30

@@ -19,6 +19,7 @@ from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.feedback.models import Feedback, FeedbackAttachment
 from player_platform.idempotency.models import IdempotencyRecord
 from player_platform.identity.models import AccountLink, Identity, RefreshToken, UsedNonce, User
+from player_platform.keys.models import GameKey, KeyLine, KeyPool
 from player_platform.leaderboards.models import (
     LeaderboardEntry,
     Season,
@@ -54,10 +55,13 @@ __all__ = [
     "Entitlement",
     "Feedback",
     "FeedbackAttachment",
+    "GameKey",
     "IdempotencyRecord",
     "Identity",
     "Invoice",
     "InvoiceCounter",
+    "KeyLine",
+    "KeyPool",
     "LeaderboardEntry",
     "LedgerEntry",
     "Mail",

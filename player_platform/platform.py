@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
 import fakeredis
 from redis import Redis
 
+from player_platform.commerce import orders
 from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.steam import SteamMicroTxn
 from player_platform.commerce.stripe_api import StripeApi
 from player_platform.config import Settings
-from player_platform.db import Database
+from player_platform.db import Database, utcnow
 from player_platform.drops.helix import Helix
 from player_platform.feedback.service import FeedbackPolicy
 from player_platform.identity.epic import EpicVerifier
@@ -21,6 +23,9 @@ from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
 from player_platform.jobs import Jobs
+from player_platform.keys import codes as key_codes
+from player_platform.keys import fulfilment as key_fulfilment
+from player_platform.keys import refunds as key_refunds
 from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.mail.accounts import LinkPolicy, Outbox
 from player_platform.mail.smtp import Mailer, open_mailer
@@ -31,6 +36,8 @@ from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
 from player_platform.studiohooks.service import Policy as StudioWebhookPolicy
+from player_platform.suppliers.base import KeySource
+from player_platform.suppliers.unconfigured import NoSupplier
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.policy import UgcPolicy
 from storage import Storage, open_storage
@@ -53,6 +60,10 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
         passwords.configure(settings.password_hash_cost)
+        # What a refund does to an order's game keys follows this studio's policy.
+        orders.REVERSAL_HOOKS["game_keys"] = functools.partial(
+            key_refunds.undo_order_keys, return_unrevealed=settings.keys_return_unrevealed
+        )
         redis = connect_redis(settings.redis_url)
         return cls(
             settings=settings,
@@ -78,7 +89,10 @@ class Platform:
                 refresh_days=settings.refresh_token_days,
                 refresh_reuse_seconds=settings.refresh_reuse_seconds,
             ),
-            vault=Vault(settings.key_vault_keys),
+            vault=Vault(
+                settings.key_vault_keys,
+                hash_secret=settings.key_hash_secret or settings.secret_key,
+            ),
             limiter=RateLimiter(redis),
             # Built (and PP_SMTP_URL checked) at start; it connects only to send.
             mailer=open_mailer(settings.smtp_url, sender=settings.mail_from),
@@ -159,6 +173,29 @@ class Platform:
     @cached_property
     def twitch(self) -> TwitchOAuth:
         return TwitchOAuth.from_settings(self.settings)
+
+    @cached_property
+    def suppliers(self) -> KeySource:
+        """Where fulfilment buys a key its pool lacks (player_platform/suppliers/): none yet,
+        so a dry pool backorders."""
+        return NoSupplier()
+
+    @cached_property
+    def key_formats(self) -> key_codes.Formats:
+        return key_codes.Formats.from_setting(self.settings.keys_formats)
+
+    @cached_property
+    def key_fulfilment(self) -> key_fulfilment.Context:
+        """What key fulfilment runs with (the fulfilment job, the backorder retry)."""
+        return key_fulfilment.Context(
+            db=self.db, source=self.suppliers, keeper=self.key_keeper, clock=utcnow
+        )
+
+    @cached_property
+    def key_keeper(self) -> key_fulfilment.Keeper:
+        return key_fulfilment.Keeper(
+            vault=self.vault, jobs=self.jobs, threshold=self.settings.keys_low_stock_threshold
+        )
 
     @cached_property
     def helix(self) -> Helix:

@@ -1,5 +1,5 @@
 """Commerce jobs: Stripe events, Steam polling, unfinished refunds and checkouts, wallet
-reconciliation and the game-key fulfilment hook. Each
+reconciliation and the game-key fulfilment hook (workers/keys.py). Each
 re-checks state, so a duplicate run (a retry, a re-drive) changes nothing."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from player_platform import platform
 from player_platform.commerce import flows, refunds, stripe
 from player_platform.db import utcnow
 from player_platform.wallet import service as wallet
+from workers import keys
 from workers.webhooks import process_event
 
 log = logging.getLogger(__name__)
@@ -81,5 +82,6 @@ def reconcile_wallets() -> int:
 
 
 def fulfil_game_keys(order_id: str) -> None:
-    """The key-fulfilment hook: the keys issue claims keys from the pool for this order."""
-    log.info("game keys awaiting the key pool", extra={"order": order_id})
+    """The hook orders.fulfil enqueues for game_key SKUs: the pool, a supplier, or a backorder
+    (player_platform/keys/fulfilment.py)."""
+    keys.fulfil_order(order_id)

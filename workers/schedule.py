@@ -34,6 +34,7 @@ PERIODIC = (
     Periodic(
         "redrive_studio_webhooks", "workers.studiohooks.redrive_studio_webhooks", "maintenance", 60
     ),
+    Periodic("retry_key_backorders", "workers.keys.retry_backorders", "fulfilment", 60),
     Periodic("fulfil_drops", "workers.drops.fulfil_drops", "fulfilment", 60),
     Periodic("reconcile_drops", "workers.drops.reconcile_drops", "maintenance", 900),
     Periodic("reconcile_wallets", "workers.commerce.reconcile_wallets", "maintenance", 86400),

@@ -18,7 +18,7 @@ from player_platform.errors import Invalid
 from player_platform.identity.models import Identity, RefreshToken, User
 
 GROUPS = ("day", "sku", "provider")
-PAID = ("verified", "fulfilled", "refunded", "partially_refunded", "charged_back")
+PAID = ("verified", "fulfilled", "backordered", "refunded", "partially_refunded", "charged_back")
 MAX_DAYS = 400  # a year and some: what the indexes keep fast
 
 

@@ -14,12 +14,14 @@ from player_platform.db import Base, JSONType, Timestamps, created_at_column, ne
 
 SKU_TYPES = ("durable", "consumable", "bundle", "game_key")
 PROVIDERS = ("steam", "epic", "stripe")
-# pending -> verified -> fulfilled, or failed; verified/fulfilled -> refunded,
-# partially_refunded (-> refunded) or charged_back.
+# pending -> verified -> fulfilled, or failed; fulfilled <-> backordered (a game key out of
+# stock); verified/fulfilled/backordered -> refunded, partially_refunded (-> refunded) or
+# charged_back.
 ORDER_STATUSES = (
     "pending",
     "verified",
     "fulfilled",
+    "backordered",
     "failed",
     "refunded",
     "partially_refunded",

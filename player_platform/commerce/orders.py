@@ -2,8 +2,12 @@
 (refund, partial refund, chargeback) that undoes once.
 
     pending -> verified -> fulfilled          (or pending -> failed)
-    verified/fulfilled -> refunded | partially_refunded | charged_back
+    fulfilled <-> backordered                 (a game key out of stock everywhere, then found)
+    verified/fulfilled/backordered -> refunded | partially_refunded | charged_back
     partially_refunded -> refunded | charged_back
+
+What domains above commerce hold for an order (game keys) they undo in ``REVERSAL_HOOKS``,
+called by ``reverse`` in its transaction: commerce never imports them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
@@ -30,8 +34,26 @@ from player_platform.wallet import service as wallet
 from player_platform.wallet.models import Entitlement, LedgerEntry
 from storage import Storage
 
-PAID = ("verified", "fulfilled", "partially_refunded")
+PAID = ("verified", "fulfilled", "backordered", "partially_refunded")
 REVERSED = ("refunded", "charged_back")
+
+
+class ReversalHook(Protocol):
+    def __call__(
+        self,
+        session: Session,
+        *,
+        order: Order,
+        sku_ids: set[str],
+        kind: str,
+        jobs: Jobs,
+        now: datetime,
+    ) -> dict[str, Any]: ...
+
+
+# name -> hook(session, order=, sku_ids=, kind=, jobs=, now=) -> values for the audit entry;
+# filled by the composition root (player_platform/platform.py).
+REVERSAL_HOOKS: dict[str, ReversalHook] = {}
 
 
 @dataclass(frozen=True)
@@ -179,7 +201,7 @@ def fulfil(
         json.dumps({"order_id": str(order.id), "provider": order.provider, **receipt}).encode(),
         content_type="application/json",
     )
-    for sku, quantity in _deliverables(session, order):
+    for sku, quantity in deliverables(session, order):
         if sku.type == "consumable":
             wallet.credit(
                 session,
@@ -215,7 +237,8 @@ def fulfil(
     return order_entitlements(session, order.id)
 
 
-def _deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
+def deliverables(session: Session, order: Order) -> list[tuple[Sku, int]]:
+    """What the order delivers, bundles opened: (sku, total quantity), by SKU id."""
     totals: Counter[str] = Counter()
     skus: dict[str, Sku] = {}
     for item in order.items:
@@ -263,7 +286,7 @@ def reverse(
         item.refunded = True
     if kind == "partially_refunded" and all(i.refunded for i in order.items):
         kind = "refunded"
-    undone = _undo_grants(session, order=order, items=items, kind=kind, now=now)
+    undone = _undo_grants(session, order=order, items=items, kind=kind, jobs=jobs, now=now)
     order.status, order.updated_at = kind, now
     order.refunded_amount = (
         amount if amount is not None else sum(i.amount for i in order.items if i.refunded)
@@ -286,7 +309,13 @@ def reverse(
 
 
 def _undo_grants(
-    session: Session, *, order: Order, items: list[OrderItem], kind: str, now: datetime
+    session: Session,
+    *,
+    order: Order,
+    items: list[OrderItem],
+    kind: str,
+    jobs: Jobs,
+    now: datetime,
 ) -> dict[str, Any]:
     sku_ids = {
         sku.sku_id
@@ -314,7 +343,10 @@ def _undo_grants(
             reference=f"order:{order.id}:clawback:{sku_id}",
             now=now,
         )
-    return {"revoked": sorted(e.sku_id for e in revoked), "debt": debt}
+    undone: dict[str, Any] = {"revoked": sorted(e.sku_id for e in revoked), "debt": debt}
+    for hook in REVERSAL_HOOKS.values():
+        undone.update(hook(session, order=order, sku_ids=sku_ids, kind=kind, jobs=jobs, now=now))
+    return undone
 
 
 def notify(

@@ -53,7 +53,7 @@ def request_refund(
     the window: approved (``refunding``, the provider is asked next). Anything consumed: waits
     for an admin."""
     order = orders.lock(session, orders.own_order(session, user_id=user_id, order_id=order_id).id)
-    if order.status != "fulfilled":
+    if order.status not in ("fulfilled", "backordered"):
         raise InvalidState("Only a fulfilled order can be refunded.", code="not_refundable")
     refund = RefundRequest(order_id=order.id, user_id=user_id, reason=reason, created_at=now)
     try:

@@ -34,6 +34,19 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "A payment was charged back",
         "The payment of order {order_id} was charged back; what it bought was taken back.",
     ),
+    "order.backordered": (
+        "Your key is on its way",
+        "Order {order_id} is paid, but its game key is out of stock right now: it will be "
+        "delivered as soon as one is available, or you can ask for a refund.",
+    ),
+    "keys.delivered": (
+        "Your game key is ready",
+        "The key for {sku_id} (order {order_id}) is in your library: reveal it under My keys.",
+    ),
+    "keys.low_stock": (
+        "Game keys running low",
+        "The {platform} pool of {sku_id} has {available} keys left (threshold {threshold}).",
+    ),
     "refund.denied": (
         "Your refund request was declined",
         "The refund request for order {order_id} was declined.",
@@ -98,7 +111,7 @@ def deliver_notification(
     if session.scalar(select(User.id).where(User.id == user_id)) is None:
         return None
     subject, template = TEMPLATES[kind]
-    body = template.format_map({"name": "", "reason": "", "order_id": "", **data})
+    body = template.format_map({"name": "", "reason": "", "order_id": "", "sku_id": "", **data})
     message_id = inbox.create_message(
         session,
         kind=kind,

@@ -2,6 +2,10 @@
 
 A sealed value reads ``kid:base64(nonce || ciphertext)``; the first configured key seals, every
 configured key opens, so keys rotate by prepending a new one.
+
+``keyed_hash`` uses a key of its own (``hash_secret``: PP_KEY_HASH_SECRET, else PP_SECRET_KEY),
+not a vault key: de-duplication compares hashes stored years apart, so the hash must not change
+when the sealing keys rotate.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from player_platform.config import ConfigError
 
 
 class Vault:
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, *, hash_secret: str) -> None:
+        self._hash_key = hashlib.sha256(b"vault-hash:" + hash_secret.encode()).digest()
         self._keys: dict[str, AESGCM] = {}
         self._current = ""
         for item in filter(None, (part.strip() for part in spec.split(","))):
@@ -28,7 +33,6 @@ class Vault:
             self._keys[kid] = AESGCM(key)
             if not self._current:
                 self._current = kid
-                self._hash_key = hashlib.sha256(b"vault-hash:" + key).digest()
         if not self._keys:
             raise ConfigError("PP_KEY_VAULT_KEYS holds no key")
 
@@ -36,6 +40,11 @@ class Vault:
         nonce = os.urandom(12)
         sealed = self._keys[self._current].encrypt(nonce, plaintext.encode(), context.encode())
         return f"{self._current}:{base64.b64encode(nonce + sealed).decode()}"
+
+    @property
+    def current_kid(self) -> str:
+        """The id of the key that seals now (rotation re-seals whatever another key sealed)."""
+        return self._current
 
     def open(self, sealed: str, *, context: str) -> str:
         kid, _, encoded = sealed.partition(":")

@@ -23,6 +23,7 @@ from player_platform.feedback import privacy as feedback
 from player_platform.identity import merge, privacy
 from player_platform.identity.models import User
 from player_platform.jobs import Jobs
+from player_platform.keys import privacy as keys
 from player_platform.mail import privacy as mail
 from player_platform.messaging import privacy as inbox
 from player_platform.ugc import privacy as ugc
@@ -35,6 +36,7 @@ MERGE_STEPS: tuple[MergeStep, ...] = (
     *(wallet.move_holdings, ugc.move_items, inbox.move_state, feedback.move_reports),
     mail.drop_tokens,
     drops.move_player,
+    keys.move_keys,
 )
 
 
@@ -46,10 +48,12 @@ EXPORT_SECTIONS: dict[str, ExportSection] = {
     "mail": mail.export_section,
     "feedback": feedback.export_section,
     "drops": drops_privacy.export_section,
+    "keys": keys.export_section,
 }
 # Each step erases one domain's data: step(session, jobs=..., user_id=..., now=...); jobs carry
 # what must happen after the commit (deleting files from object storage). What accounting must
-# keep (ledger, orders, entitlements, drops) has no step: the account is anonymised instead.
+# keep (ledger, orders, entitlements, drops, game keys) has no step: the account is anonymised
+# instead.
 EraseStep = Callable[..., None]
 ERASE_STEPS: tuple[EraseStep, ...] = (
     ugc.erase_content,

@@ -1,8 +1,8 @@
 """storefront: studio webhooks (endpoints, outbox events, deliveries), invoices with a gapless
 counter, wishlists and their alerts
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-26 03:27:34.019762
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'  # after the key store's (merged from branch keys)
 branch_labels = None
 depends_on = None
 
