@@ -1,6 +1,6 @@
 """Invoices: every paid order gets one, numbered without gaps, rendered as PDF by a job, stored
-at ``invoices/{order_id}.pdf``, announced to the buyer (inbox, and mail to a verified address
-with the download link) and downloadable by the buyer only.
+at ``invoices/{order_id}.pdf``, mailed to the buyer (a verified address; the mail holds the
+download link) and downloadable by the buyer only.
 
 The number is taken in the fulfilment transaction from a counter row (UPDATE ... RETURNING
 locks it until that commit), so a rolled-back fulfilment gives its number back and two
@@ -28,7 +28,7 @@ from player_platform.db import insert_for
 from player_platform.errors import NotFound
 from player_platform.identity.models import Identity, User
 from player_platform.jobs import Jobs
-from player_platform.messaging import notifications
+from player_platform.mail import service as mail
 from player_platform.security.vault import Vault
 from storage import Storage
 
@@ -144,8 +144,8 @@ def publish(
     public_url: str,
     now: datetime,
 ) -> Invoice | None:
-    """Render and store the PDF, then tell the buyer once (inbox and mail with the link).
-    Safe to repeat: the PDF is the same file again and the notice is keyed on the invoice."""
+    """Render and store the PDF, then mail the buyer the link (to a verified address only),
+    once: the invoice row is locked and a rendered one is left as it is."""
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None or invoice.rendered_at is not None:
         return invoice
@@ -154,18 +154,15 @@ def publish(
                 content_type="application/pdf")  # fmt: skip
     invoice.storage_key, invoice.rendered_at = key, now
     if invoice.user_id is not None:
-        notifications.deliver_notification(
+        code = seller.code(invoice)
+        mail.send_notification(
             session,
             jobs=jobs,
             vault=vault,
             user_id=invoice.user_id,
-            kind="invoice.issued",
-            data={
-                "invoice": seller.code(invoice),
-                "order_id": str(invoice.order_id),
-                "url": f"{public_url.rstrip('/')}/v1/orders/{invoice.order_id}/invoice",
-            },
-            key=f"invoice:{invoice.id}",
+            title=f"Your invoice {code}",
+            body=f"Invoice {code} for order {invoice.order_id}: "
+            f"{public_url.rstrip('/')}/v1/orders/{invoice.order_id}/invoice",
             now=now,
         )
     return invoice

@@ -51,10 +51,6 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your refund request was declined",
         "The refund request for order {order_id} was declined.",
     ),
-    "invoice.issued": (
-        "Your invoice",
-        "Invoice {invoice} for order {order_id} is ready: {url}",
-    ),
     "wishlist.back_in_stock": (
         "Back in stock on your wishlist",
         "{name}, on your wishlist, is back in stock.",
