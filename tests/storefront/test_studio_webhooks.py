@@ -10,6 +10,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from player_platform.audit.models import AuditLog
@@ -36,6 +37,15 @@ def add_endpoint(client, admin, url, events=("order.fulfilled", "order.refunded"
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def listen(platform, url: str) -> None:
+    """An endpoint for stock.low, made through the service (not the subject of the test)."""
+    with platform.db.unit_of_work() as session:
+        studiohooks.create_endpoint(
+            session, vault=platform.vault, actor_id=None, origin=SYSTEM, now=utcnow(),
+            url=url, events=["stock.low"],
+        )  # fmt: skip
 
 
 def emit_one(platform, event_type="stock.low", payload=None) -> uuid.UUID:
@@ -80,17 +90,10 @@ def test_a_fulfilled_order_reaches_the_studio_signed_and_the_secret_shows_once(
 
 
 def test_an_event_exists_only_if_its_change_committed(store_platform, admin, receiver):
-    with store_platform.db.unit_of_work() as session:
-        studiohooks.create_endpoint(
-            session, vault=store_platform.vault, actor_id=None, origin=SYSTEM,
-            now=utcnow(), url=receiver.url, events=["stock.low"],
-        )  # fmt: skip
-    try:
-        with store_platform.db.unit_of_work() as session:
-            studiohooks.emit(session, "stock.low", {"sku_id": "x"}, jobs=store_platform.jobs)
-            raise RuntimeError("the change failed")
-    except RuntimeError:
-        pass
+    listen(store_platform, receiver.url)
+    with pytest.raises(RuntimeError), store_platform.db.unit_of_work() as session:
+        studiohooks.emit(session, "stock.low", {"sku_id": "x"}, jobs=store_platform.jobs)
+        raise RuntimeError("the change failed")
     drain(store_platform, "webhook_processing")
     with store_platform.db.unit_of_work() as session:
         assert session.scalars(select(StudioEvent)).all() == []
@@ -99,11 +102,7 @@ def test_an_event_exists_only_if_its_change_committed(store_platform, admin, rec
 
 def test_failures_retry_with_a_doubling_backoff_then_deliver(store_platform, admin, receiver):
     p = store_platform
-    with p.db.unit_of_work() as session:
-        studiohooks.create_endpoint(
-            session, vault=p.vault, actor_id=None, origin=SYSTEM, now=utcnow(),
-            url=receiver.url, events=["stock.low"],
-        )  # fmt: skip
+    listen(p, receiver.url)
     delivery_id = emit_one(p)
     receiver.answer((500, 0), (200, 2.0))  # an error, then an answer slower than the 1 s allowed
     policy = studiohooks.Policy(max_attempts=5, backoff_seconds=10)
@@ -178,11 +177,7 @@ def test_the_last_failure_dead_letters_and_an_admin_replays_it(
 
 def test_concurrent_runs_of_one_delivery_send_it_once(live_platform, receiver):
     p = live_platform
-    with p.db.unit_of_work() as session:
-        studiohooks.create_endpoint(
-            session, vault=p.vault, actor_id=None, origin=SYSTEM, now=utcnow(),
-            url=receiver.url, events=["stock.low"],
-        )  # fmt: skip
+    listen(p, receiver.url)
     delivery_id = emit_one(p)
     receiver.answer((200, 0.5))  # slow enough for every run to try while the first one sends
     start = threading.Barrier(8)
@@ -212,11 +207,7 @@ def test_concurrent_runs_of_one_delivery_send_it_once(live_platform, receiver):
 
 def test_the_redrive_sends_what_lost_its_job(store_platform, admin, receiver):
     p = store_platform
-    with p.db.unit_of_work() as session:
-        studiohooks.create_endpoint(
-            session, vault=p.vault, actor_id=None, origin=SYSTEM, now=utcnow(),
-            url=receiver.url, events=["stock.low"],
-        )  # fmt: skip
+    listen(p, receiver.url)
     emit_one(p)
     p.redis.flushdb()  # Redis lost the queued job
     later = utcnow() + timedelta(minutes=5)
@@ -241,3 +232,19 @@ def test_endpoint_input_is_checked_and_changes_are_audited(store_client, admin, 
     assert paused.get_json()["active"] is False and paused.get_json()["events"] == ["stock.low"]
     assert store_client.delete(path, headers=admin).status_code == 204
     assert store_client.get(path, headers=admin).get_json()["code"] == "webhook_endpoint_not_found"
+
+
+def test_a_failed_attempt_schedules_its_retry_with_rq_at_the_backoff(
+    store_platform, admin, receiver
+):
+    listen(store_platform, receiver.url)
+    delivery_id = emit_one(store_platform)
+    receiver.answer((500, 0))
+    drain(store_platform, "webhook_processing")  # the job's attempt fails
+    with store_platform.db.unit_of_work() as session:
+        delivery = session.get(StudioDelivery, delivery_id)
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        retry_id = studiohooks.job_id(delivery.id, delivery.next_attempt_at)
+    scheduled = store_platform.jobs.queue("webhook_processing").scheduled_job_registry
+    assert scheduled.get_job_ids() == [retry_id]
+    assert len(receiver.received) == 1
