@@ -97,14 +97,14 @@ def test_an_invoice_is_rendered_and_mailed_once_however_often_its_job_runs(
 
 
 def test_invoice_numbers_are_gapless_and_unique_under_concurrent_fulfilments(live_platform):
-    """16 orders fulfilled at once, one of whose fulfilments rolls back: 15 invoices numbered
-    1..15, no gap, no repeat; the order that rolled back gets the next number when it is paid."""
+    """10 orders fulfilled at once, one of whose fulfilments rolls back: 9 invoices numbered
+    1..9, no gap, no repeat; the order that rolled back gets the next number when it is paid."""
     p = live_platform
     with p.db.unit_of_work() as session:
         factories.sku(session, sku_id="game", type="durable", name="Game", prices={"USD": 999})
         user_id = factories.player(session, p).user_id
     order_ids = []
-    for n in range(16):
+    for n in range(10):
         with p.db.unit_of_work() as session:
             lines = orders.price_lines(session, lines=[("game", 1)], currency="USD")
             order = orders.create_order(
@@ -112,7 +112,7 @@ def test_invoice_numbers_are_gapless_and_unique_under_concurrent_fulfilments(liv
                 now=utcnow(), provider_order_id=f"pi_{n}",
             )  # fmt: skip
             order_ids.append(order.id)
-    doomed = order_ids[7]
+    doomed = order_ids[4]
     start = threading.Barrier(len(order_ids))
     errors = []
 
@@ -139,12 +139,12 @@ def test_invoice_numbers_are_gapless_and_unique_under_concurrent_fulfilments(liv
 
     with p.db.unit_of_work() as session:
         numbers = session.scalars(select(Invoice.number).order_by(Invoice.number)).all()
-        assert numbers == list(range(1, 16))
+        assert numbers == list(range(1, 10))
         orders.fulfil(session, order=orders.lock(session, doomed), receipt={},
                       storage=p.storage, jobs=p.jobs, now=utcnow())  # fmt: skip
     with p.db.unit_of_work() as session:
         late = session.scalars(select(Invoice).where(Invoice.order_id == doomed)).one()
-        assert late.number == 16
+        assert late.number == 10
 
 
 def test_the_tax_comes_from_what_stripe_reports():
