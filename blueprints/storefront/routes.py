@@ -99,11 +99,12 @@ class EndpointItem(MethodView):
             )
 
 
-def _delivery(session, delivery) -> dict:
-    return {
-        **{k: getattr(delivery, k) for k in DeliverySchema().fields if k != "event_type"},
-        "event_type": studiohooks.event_of(session, delivery).event_type,
-    }
+def _deliveries(session, deliveries: list) -> list[dict]:
+    types = studiohooks.event_types(session, deliveries)
+    fields = [name for name in DeliverySchema().fields if name != "event_type"]
+    return [
+        {**{k: getattr(d, k) for k in fields}, "event_type": types[d.event_id]} for d in deliveries
+    ]
 
 
 @bp.route("/admin/webhook-deliveries")
@@ -119,7 +120,7 @@ class DeliveryCollection(MethodView):
             staff("admin")
             page = studiohooks.list_deliveries(session, **query)
             return {
-                "items": [_delivery(session, d) for d in page.items],
+                "items": _deliveries(session, page.items),
                 "next_cursor": page.next_cursor,
             }
 
@@ -143,7 +144,7 @@ class DeliveryReplay(MethodView):
                 origin=origin(),
                 now=utcnow(),
             )
-            return _delivery(session, delivery)
+            return _deliveries(session, [delivery])[0]
 
 
 # --- wishlists -------------------------------------------------------------------------------

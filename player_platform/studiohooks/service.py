@@ -396,8 +396,13 @@ def list_deliveries(
     return Page(rows, Position(rows[-1].created_at, rows[-1].id).encode() if more else None)
 
 
-def event_of(session: Session, delivery: StudioDelivery) -> StudioEvent:
-    return session.get(StudioEvent, delivery.event_id)
+def event_types(session: Session, deliveries: list[StudioDelivery]) -> dict[uuid.UUID, str]:
+    """The event type of each delivery's event, in one query (for lists)."""
+    ids = {d.event_id for d in deliveries}
+    rows = session.execute(
+        select(StudioEvent.id, StudioEvent.event_type).where(StudioEvent.id.in_(ids))
+    ).all()
+    return {event_id: event_type for event_id, event_type in rows}
 
 
 def replay(
