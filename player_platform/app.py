@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from blueprints.mail import bp as mail_bp
     from blueprints.me import bp as me_bp
     from blueprints.moderation import bp as moderation_bp
+    from blueprints.storefront import bp as storefront_bp
     from blueprints.ugc import bp as ugc_bp
     from blueprints.wallet import bp as wallet_bp
     from blueprints.webhooks import bp as webhooks_bp
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     api.register_blueprint(drops_bp)
     api.register_blueprint(keys_bp)
     api.register_blueprint(webhooks_bp)
+    api.register_blueprint(storefront_bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(docs.bp)

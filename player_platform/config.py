@@ -157,6 +157,16 @@ class Settings:
     kyc_amount: int = 0  # orders of this total or more wait for a verified identity
     reseller_balance_sku: str = "reseller_credit"  # a consumable: 1 = one minor unit
     reseller_currency: str = "USD"  # resellers' orders are priced in it
+    # Studio webhooks (player_platform/studiohooks/): attempts before a delivery is dead-lettered,
+    # the first retry's delay (doubled per attempt) and the receiver's time to answer.
+    studio_webhook_max_attempts: int = 8
+    studio_webhook_backoff_seconds: int = 10
+    studio_webhook_timeout_seconds: int = 10
+    # Invoices (player_platform/commerce/invoices.py): the seller printed on every invoice.
+    invoice_seller_name: str = "Player Platform Studio"
+    invoice_seller_address: str = ""
+    invoice_seller_tax_id: str = ""
+    invoice_prefix: str = "INV"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -83,6 +83,16 @@ class Jobs:
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         )
 
+    def enqueue_at(self, queue: str, func: str, *args: Any, at: datetime, job_id: str) -> None:
+        """Run a job at ``at`` (RQ's scheduler, which every worker runs). Inline, nothing is
+        scheduled: the caller's periodic re-drive picks the work up when it is due."""
+        if self.inline:
+            return
+        self.queue(queue).enqueue_at(
+            at, func, *args, job_id=job_id, job_timeout=DEFAULT_TIMEOUT_SECONDS,
+            result_ttl=3600, failure_ttl=7 * 86400,
+        )  # fmt: skip
+
     def enqueue_after_commit(
         self,
         session: Session,

@@ -8,6 +8,12 @@ from player_platform.commerce.models import (
     RefundRequest,
     Sku,
 )
+from player_platform.commerce.storefront_models import (
+    Invoice,
+    InvoiceCounter,
+    WishlistAlert,
+    WishlistItem,
+)
 from player_platform.db import Base
 from player_platform.drops.models import Drop, DropCampaign, DropPlayerCount
 from player_platform.feedback.models import Feedback, FeedbackAttachment
@@ -23,6 +29,7 @@ from player_platform.leaderboards.models import (
 from player_platform.mail.models import EmailToken, Mail
 from player_platform.messaging.models import Message, MessageRecipient
 from player_platform.security.models import ApiKey
+from player_platform.studiohooks.models import StudioDelivery, StudioEndpoint, StudioEvent
 from player_platform.suppliers.models import SupplierOffer, SupplierOrderRecord, SupplierProduct
 from player_platform.ugc.models import (
     BlockedHash,
@@ -52,6 +59,8 @@ __all__ = [
     "GameKey",
     "IdempotencyRecord",
     "Identity",
+    "Invoice",
+    "InvoiceCounter",
     "KeyLine",
     "KeyPool",
     "LeaderboardEntry",
@@ -68,6 +77,9 @@ __all__ = [
     "SeasonReward",
     "SeasonStanding",
     "Sku",
+    "StudioDelivery",
+    "StudioEndpoint",
+    "StudioEvent",
     "SupplierOffer",
     "SupplierOrderRecord",
     "SupplierProduct",
@@ -81,4 +93,6 @@ __all__ = [
     "User",
     "Wallet",
     "WebhookEvent",
+    "WishlistAlert",
+    "WishlistItem",
 ]

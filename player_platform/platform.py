@@ -32,10 +32,12 @@ from player_platform.leaderboards.index import LeaderboardIndex
 from player_platform.mail.accounts import LinkPolicy, Outbox
 from player_platform.mail.smtp import Mailer, open_mailer
 from player_platform.outage import guarded_client
+from player_platform.outbound import Outbound
 from player_platform.security import passwords
 from player_platform.security.ratelimit import RateLimiter
 from player_platform.security.tokens import TokenSigner
 from player_platform.security.vault import Vault
+from player_platform.studiohooks.service import Policy as StudioWebhookPolicy
 from player_platform.suppliers.chain import SupplierChain, build_chain
 from player_platform.ugc.clamav import Clamd
 from player_platform.ugc.policy import UgcPolicy
@@ -130,6 +132,19 @@ class Platform:
     @cached_property
     def fraud_rules(self) -> Rules:
         return Rules.from_settings(self.settings)
+
+    def studio_http(self) -> Outbound:
+        """The client that posts studio webhooks (PP_STUDIO_WEBHOOK_TIMEOUT_SECONDS to answer)."""
+        return Outbound(
+            "studio-webhooks", timeout=(3.05, self.settings.studio_webhook_timeout_seconds)
+        )
+
+    @cached_property
+    def studio_webhook_policy(self) -> StudioWebhookPolicy:
+        return StudioWebhookPolicy(
+            max_attempts=self.settings.studio_webhook_max_attempts,
+            backoff_seconds=self.settings.studio_webhook_backoff_seconds,
+        )
 
     @cached_property
     def steam_policy(self) -> SteamPolicy:

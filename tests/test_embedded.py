@@ -1,6 +1,7 @@
 """The embedded defaults `make run` uses on a bare machine: SQLite, the in-process Redis (with
 Lua, for the leaderboard scripts), local disk and inline jobs. A player signs up and a season's
-leaderboard takes and ranks scores, also after the in-process Redis lost its index."""
+leaderboard takes and ranks scores, also after the in-process Redis lost its index; a
+wishlist's price drop reaches the inbox."""
 
 from __future__ import annotations
 
@@ -99,3 +100,20 @@ def test_the_embedded_defaults_import_sell_and_reveal_a_game_key(embedded):
     assert [k["masked_code"] for k in mine] == ["*****-CCCCC"]
     shown = client.get(f"/v1/me/keys/{mine[0]['id']}/reveal", headers=headers).get_json()
     assert shown["code"] == "AAAAA-BBBBB-CCCCC"
+
+
+def test_the_embedded_defaults_run_the_storefront(embedded):
+    """Wishlist alerts reach the inbox (an INSERT ... SELECT ... ON CONFLICT that SQLite parses
+    only with a WHERE) and a paid order gets its invoice PDF, with inline jobs."""
+    platform, client = embedded
+    admin = bearer(staff_tokens(platform, role="admin")["access_token"])
+    sku = {"sku_id": "game", "type": "durable", "name": "Game", "prices": {"USD": 999}}
+    assert client.post("/v1/admin/skus", json=sku, headers=admin).status_code == 201
+    player = bearer(register(client)["access_token"])
+    assert (
+        client.post("/v1/me/wishlist", json={"sku_id": "game"}, headers=player).status_code == 201
+    )
+    cheaper = client.patch("/v1/admin/skus/game", json={"prices": {"USD": 499}}, headers=admin)
+    assert cheaper.status_code == 200
+    inbox = client.get("/v1/me/inbox", headers=player).get_json()["items"]
+    assert [m["subject"] for m in inbox] == ["A price dropped on your wishlist"]

@@ -32,6 +32,9 @@ PERIODIC = (
     ),
     Periodic("sync_supplier_offers", "workers.suppliers.sync_offers", "maintenance", 900),
     Periodic("redrive_webhooks", "workers.webhooks.redrive_webhooks", "maintenance", 300),
+    Periodic(
+        "redrive_studio_webhooks", "workers.studiohooks.redrive_studio_webhooks", "maintenance", 60
+    ),
     Periodic("retry_key_backorders", "workers.keys.retry_backorders", "fulfilment", 60),
     Periodic("fulfil_drops", "workers.drops.fulfil_drops", "fulfilment", 60),
     Periodic("reconcile_drops", "workers.drops.reconcile_drops", "maintenance", 900),
@@ -39,6 +42,7 @@ PERIODIC = (
     Periodic("expire_ugc_drafts", "workers.ugc.expire_drafts", "maintenance", 3600),
     Periodic("redrive_ugc_scans", "workers.ugc.redrive_scans", "maintenance", 300),
     Periodic("redrive_mail", "workers.mail.redrive_mail", "maintenance", 300),
+    Periodic("redrive_invoices", "workers.storefront.redrive_invoices", "maintenance", 300),
     Periodic("redeliver_messages", "workers.messaging.redeliver_messages", "maintenance", 60),
 )
 

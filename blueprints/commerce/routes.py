@@ -130,7 +130,13 @@ class AdminSkuItem(MethodView):
             actor = staff(publishers.ROLE)
             publishers.owned_sku(session, sku_id=sku_id, publisher_id=publishers.scope(actor))
             return catalog.update_sku(
-                session, sku_id=sku_id, actor_id=actor.id, origin=origin(), now=utcnow(), **body
+                session,
+                sku_id=sku_id,
+                actor_id=actor.id,
+                origin=origin(),
+                jobs=platform().jobs,
+                now=utcnow(),
+                **body,
             )
 
 

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import Origin, record
+from player_platform.commerce import wishlists
 from player_platform.commerce.models import Sku
 from player_platform.db import contains_pattern
 from player_platform.errors import Conflict, Invalid, NotFound
+from player_platform.jobs import Jobs
 from player_platform.pagination import Page
 
 SORTS = {
@@ -144,9 +146,11 @@ def update_sku(
     sku_id: str,
     actor_id: uuid.UUID,
     origin: Origin,
+    jobs: Jobs,
     now: datetime,
     **changes: Any,
 ) -> Sku:
+    """Change a SKU (audited); wishlisters hear of a price drop or its return to sale."""
     sku = get_sku(session, sku_id)
     old = _snapshot(sku)
     _check_contents(session, {"type": changes.get("type", sku.type), **changes})
@@ -166,6 +170,7 @@ def update_sku(
         old={k: old[k] for k in changed},
         new={k: new[k] for k in changed},
     )
+    wishlists.sku_changed(session, jobs=jobs, sku=sku, old=old)
     return sku
 
 

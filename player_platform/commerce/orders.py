@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from player_platform.audit.service import SYSTEM, Origin, record
-from player_platform.commerce import catalog, fraud
+from player_platform.commerce import catalog, events, fraud, invoices
 from player_platform.commerce.models import Order, OrderItem, Sku
 from player_platform.db import insert_for
 from player_platform.errors import Conflict, Invalid, NotFound
@@ -274,6 +274,8 @@ def fulfil(
                 job_id=f"keys-{order.id}",
             )
     order.status, order.fulfilled_at = "fulfilled", now
+    invoices.issue(session, order=order, tax=invoices.provider_tax(receipt), jobs=jobs, now=now)
+    events.emit_order(session, jobs=jobs, event_type="order.fulfilled", order=order)
     return order_entitlements(session, order.id)
 
 
@@ -364,6 +366,7 @@ def reverse(
         new={"status": kind, "refunded_amount": order.refunded_amount, **undone},
     )
     notify(session, jobs=jobs, user_id=order.user_id, kind=f"order.{kind}", order_id=order.id)
+    events.emit_order(session, jobs=jobs, event_type="order.refunded", order=order)
     return True
 
 

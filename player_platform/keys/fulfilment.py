@@ -36,6 +36,7 @@ from player_platform.keys import codes, inventory, store
 from player_platform.keys.models import GameKey, KeyLine
 from player_platform.messaging import notifications
 from player_platform.security.vault import Vault
+from player_platform.studiohooks import service as studiohooks
 from player_platform.suppliers.base import KeySource, Purchase
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,7 @@ def _settle(session: Session, jobs: Jobs, order: Order, now: datetime) -> None:
     """Deliver the keys of completed lines (tell the player once), and move the order between
     ``fulfilled`` and ``backordered`` (telling the player when it becomes backordered)."""
     done = select(KeyLine.sku_id).where(KeyLine.order_id == order.id, KeyLine.status == "delivered")
-    delivered = session.scalars(
+    delivered = session.execute(
         update(GameKey)
         .where(
             GameKey.order_id == order.id,
@@ -294,10 +295,11 @@ def _settle(session: Session, jobs: Jobs, order: Order, now: datetime) -> None:
             GameKey.sku_id.in_(done.scalar_subquery()),
         )
         .values(status="delivered", delivered_at=now, updated_at=now)
-        .returning(GameKey.sku_id)
+        .returning(GameKey.id, GameKey.sku_id, GameKey.platform, GameKey.hint)
         .execution_options(synchronize_session=False)
     ).all()
-    for sku_id in sorted(set(delivered)):
+    _emit_delivered(session, jobs, order, delivered)
+    for sku_id in sorted({key.sku_id for key in delivered}):
         notifications.notify(
             session,
             jobs,
@@ -312,6 +314,17 @@ def _settle(session: Session, jobs: Jobs, order: Order, now: datetime) -> None:
                       order_id=order.id)  # fmt: skip
     elif not states.intersection(OPEN) and order.status == "backordered":
         order.status, order.updated_at = "fulfilled", now
+
+
+def _emit_delivered(session: Session, jobs: Jobs, order: Order, keys: list[Any]) -> None:
+    """The studio's key.delivered webhook: which keys, masked (never a code)."""
+    if keys:
+        studiohooks.emit(session, "key.delivered", {
+            "order_id": str(order.id),
+            "user_id": str(order.user_id),
+            "keys": [{"key_id": str(k.id), "sku_id": k.sku_id, "platform": k.platform,
+                      "masked_code": codes.mask(k.hint)} for k in keys],
+        }, jobs=jobs)  # fmt: skip
 
 
 def receive_supplier_keys(

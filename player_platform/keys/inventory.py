@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from player_platform.commerce import catalog
+from player_platform.commerce import catalog, wishlists
 from player_platform.db import insert_for
 from player_platform.errors import Invalid
 from player_platform.identity.models import User
 from player_platform.jobs import Jobs
 from player_platform.keys.models import KEY_PLATFORMS, GameKey, KeyPool
 from player_platform.messaging import notifications
+from player_platform.studiohooks import service as studiohooks
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def check_stock(session: Session, *, pool_ids: set[uuid.UUID], jobs: Jobs, now: 
             stock_crossed_low(session, pool=pool, available=stock, jobs=jobs, now=now)
         elif stock > pool.low_stock_threshold and pool.low_stock_since is not None:
             pool.low_stock_since = None
+            # Restocked after running low: wishlisters hear it's back (once per crossing).
+            wishlists.back_in_stock(session, jobs=jobs, sku=catalog.get_sku(session, pool.sku_id))
 
 
 def stock_crossed_low(
@@ -123,6 +126,8 @@ def stock_crossed_low(
     }
     for admin_id in admin_ids(session):
         notifications.notify(session, jobs, user_id=admin_id, kind="keys.low_stock", data=data)
+    studiohooks.emit(session, "stock.low", {**data, "available": available,
+                     "threshold": pool.low_stock_threshold}, jobs=jobs)  # fmt: skip
 
 
 def admin_ids(session: Session) -> list[uuid.UUID]:

@@ -51,6 +51,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your refund request was declined",
         "The refund request for order {order_id} was declined.",
     ),
+    "wishlist.back_in_stock": (
+        "Back in stock on your wishlist",
+        "{name}, on your wishlist, is back in stock.",
+    ),
+    "wishlist.price_drop": (
+        "A price dropped on your wishlist",
+        "{name}, on your wishlist, now costs {price} (was {was}).",
+    ),
     "ugc.approved": ("Your item was approved", "“{name}” is published."),
     "ugc.rejected": ("Your item was not approved", "“{name}” was not approved: {reason}"),
     "ugc.removed": ("Your item was removed", "“{name}” was removed: {reason}"),

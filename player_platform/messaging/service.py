@@ -29,6 +29,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
@@ -303,7 +304,8 @@ def deliver(
         rows = recipients.add_columns(literal(message.id), literal(now)).subquery()
         session.execute(
             insert_for(session, R.__table__)
-            .from_select(["user_id", "message_id", "created_at"], select(rows))
+            # SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT (a parsing ambiguity).
+            .from_select(["user_id", "message_id", "created_at"], select(rows).where(true()))
             .on_conflict_do_nothing(index_elements=["user_id", "message_id"])
         )
     message.delivered_at = now
