@@ -133,6 +133,7 @@ class Platform:
     def fraud_rules(self) -> Rules:
         return Rules.from_settings(self.settings)
 
+    @cached_property
     def studio_http(self) -> Outbound:
         """The client that posts studio webhooks (PP_STUDIO_WEBHOOK_TIMEOUT_SECONDS to answer)."""
         return Outbound(
