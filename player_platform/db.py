@@ -145,29 +145,20 @@ _current: ContextVar[Session | None] = ContextVar("unit_of_work", default=None)
 class Database:
     """One engine and session factory; ``unit_of_work()`` is the only place that commits."""
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(self, bind: Engine | Connection, *, replica: Engine | None = None) -> None:
         self.bind = bind
+        self.replica = replica
         options = (
             {"join_transaction_mode": "create_savepoint"} if isinstance(bind, Connection) else {}
         )
         self.sessions = sessionmaker(bind=bind, expire_on_commit=False, **options)
+        self.replica_sessions = (
+            sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
+        )
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_pragmas)
-        else:
-            # A database that does not answer fails the request in seconds (503), not minutes.
-            engine = create_engine(
-                url,
-                pool_size=10,
-                max_overflow=20,
-                pool_pre_ping=True,
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-            )
-        return cls(engine)
+    def from_url(cls, url: str, *, replica: str | None = None) -> Database:
+        return cls(_engine(url), replica=_engine(replica, read_only=True) if replica else None)
 
     @property
     def dialect(self) -> str:
@@ -204,6 +195,23 @@ class Database:
         for callback in callbacks:
             callback()
 
+    @contextmanager
+    def replica_session(self) -> Iterator[Session]:
+        """A read-only session on the read replica (PP_DATABASE_REPLICA_URL), for the routes
+        where a read a moment stale is harmless: the catalog, closed seasons' archives, UGC
+        listings. Never for money, sessions or a read that decides a write. Without a replica it
+        is the unit of work on the primary. Nothing it does commits (the replica refuses writes:
+        its transactions are read only)."""
+        if self.replica_sessions is None:
+            with self.unit_of_work() as session:
+                yield session
+            return
+        with self.replica_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def transaction(self, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
         """Run ``work(session)`` in a unit of work of its own and return what it returns; when
         PostgreSQL aborts it with a serialization failure or a deadlock (40001, 40P01), run it
@@ -234,6 +242,25 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
+
+
+def _engine(url: str, *, read_only: bool = False) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # A database that does not answer fails the request in seconds (503), not minutes.
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        execution_options={"postgresql_readonly": True} if read_only else {},
+    )
 
 
 def database_unreachable(error: Exception) -> bool:

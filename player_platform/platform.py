@@ -7,6 +7,7 @@ from functools import cached_property
 
 import fakeredis
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from player_platform.commerce.epic import EpicOwnership
 from player_platform.commerce.steam import SteamMicroTxn
@@ -40,7 +41,7 @@ _in_process_server = fakeredis.FakeServer()
 class Platform:
     settings: Settings
     db: Database
-    redis: Redis
+    redis: Redis | RedisCluster  # leaderboards, rate limits, caches, sessions
     storage: Storage
     jobs: Jobs
     tokens: TokenSigner
@@ -51,10 +52,11 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
         passwords.configure(settings.password_hash_cost)
-        redis = connect_redis(settings.redis_url)
+        redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
         return cls(
             settings=settings,
-            db=db or Database.from_url(settings.database_url),
+            db=db
+            or Database.from_url(settings.database_url, replica=settings.database_replica_url),
             redis=redis,
             storage=open_storage(
                 settings.storage_url,
@@ -64,7 +66,7 @@ class Platform:
                 s3_region=settings.s3_region,
             ),
             jobs=Jobs(
-                redis,
+                connect_queue_redis(settings) if settings.queue_redis_url else redis,
                 inline=settings.run_jobs_inline,
                 heartbeat_silence_seconds=settings.job_heartbeat_silence_seconds,
             ),
@@ -150,17 +152,25 @@ class Platform:
         return Helix.from_settings(self.settings)
 
 
-def connect_redis(url: str, *, read_timeout: float | None = 5) -> Redis:
-    """A client of the configured Redis. Requests give up on a read after ``read_timeout``
-    seconds and go through a circuit breaker, so they fail fast while Redis is down
-    (outage.py). An RQ worker blocks on BLPOP for minutes, so its connection passes None and
-    keeps redis-py's retries with backoff: it waits for Redis rather than failing fast."""
+def connect_redis(
+    url: str, *, cluster: bool = False, read_timeout: float | None = 5
+) -> Redis | RedisCluster:
+    """A client of the configured Redis (of the Redis Cluster ``url`` is a node of, with
+    ``cluster``). Requests give up on a read after ``read_timeout`` seconds and go through a
+    circuit breaker, so they fail fast while Redis is down (outage.py). An RQ worker blocks on
+    BLPOP for minutes, so its connection passes None and keeps redis-py's retries with backoff:
+    it waits for Redis rather than failing fast. RQ never gets a cluster (it cannot use one)."""
     if url == "memory://":
         return fakeredis.FakeRedis(server=_in_process_server)
     options = {"socket_connect_timeout": 2, "health_check_interval": 30}
     if read_timeout is None:
         return Redis.from_url(url, socket_timeout=None, **options)
-    return guarded_client(url, socket_timeout=read_timeout, **options)
+    return guarded_client(url, cluster=cluster, socket_timeout=read_timeout, **options)
+
+
+def connect_queue_redis(settings: Settings, *, read_timeout: float | None = 5) -> Redis:
+    """RQ's Redis: PP_QUEUE_REDIS_URL, else the one Redis (never a cluster)."""
+    return connect_redis(settings.jobs_redis_url, read_timeout=read_timeout)
 
 
 _current: Platform | None = None

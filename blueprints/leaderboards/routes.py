@@ -177,5 +177,5 @@ class Archive(MethodView):
     @bp.alt_response(404, description="season_not_found, archive_not_found")
     def get(self, query, season_id):
         """Final standings of a closed season"""
-        with platform().db.unit_of_work() as session:
+        with platform().db.replica_session() as session:
             return reads.archive(session, season_id=season_id, **query)

@@ -23,8 +23,8 @@ Without Redis the index is skipped, never a reason to fail: reads (``top``, ``ar
 could not reach it marks the season's index stale in PostgreSQL (lifecycle.mark_index_stale),
 and once Redis answers again a periodic job drops that index so it is rebuilt (``drop``).
 
-All keys of a season share the hash tag ``{season uuid}``: a Redis Cluster keeps one season on
-one shard, and every script touches one slot.
+All keys of a season (``pp:{lb:<season uuid>}:...``) share one hash tag: a Redis Cluster keeps
+one season on one shard, and every script and pipeline touches one slot.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ class Board:
 
     @property
     def tag(self) -> str:
-        return f"lb:{{{self.season}}}"
+        return f"pp:{{lb:{self.season}}}"
 
     @property
     def zset(self) -> str:
@@ -266,18 +266,19 @@ class LeaderboardIndex:
 
     def _apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:
         # EVALSHA itself: a pipeline given the Script object asks SCRIPT EXISTS first, which is
-        # one more round trip per batch. Running a change twice is harmless (versions).
+        # one more round trip per batch. Running a change twice is harmless (versions). Sent as
+        # a raw command because a Redis Cluster pipeline refuses ``evalsha()`` but routes the
+        # command by its keys (one board's keys share a slot).
         pipe = self.redis.pipeline(transaction=False)
         for board, change in changes:
             keys = self._keys(board)
-            pipe.evalsha(self._apply.sha, len(keys), *keys, *self._args(board, change))
+            pipe.execute_command(
+                "EVALSHA", self._apply.sha, len(keys), *keys, *self._args(board, change)
+            )
         return pipe.execute()
 
     def apply_many(self, board: Board, changes: Iterable[Change]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for change in changes:
-            self._apply(keys=self._keys(board), args=self._args(board, change), client=pipe)
-        pipe.execute()
+        self.apply_all([(board, change) for change in changes])
 
     def top(self, board: Board, *, offset: int, limit: int) -> Ranked | None:
         """A page of the board with the cached infos of its players (None where missing); None
