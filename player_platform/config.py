@@ -191,7 +191,6 @@ class Settings:
         if len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ConfigError("PP_SECRET_KEY must be at least 32 characters in production")
 
-
     def _check_cluster(self) -> None:
         if not self.redis_cluster:
             return

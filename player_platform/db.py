@@ -200,17 +200,15 @@ class Database:
         """A read-only session on the read replica (PP_DATABASE_REPLICA_URL), for the routes
         where a read a moment stale is harmless: the catalog, closed seasons' archives, UGC
         listings. Never for money, sessions or a read that decides a write. Without a replica it
-        is the unit of work on the primary. Nothing it does commits (the replica refuses writes:
-        its transactions are read only)."""
+        is the unit of work on the primary. Nothing it does is written (its transactions are read
+        only)."""
         if self.replica_sessions is None:
             with self.unit_of_work() as session:
                 yield session
             return
         with self.replica_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
+            session.commit()  # ends the read-only transaction, keeping what it loaded
 
     def transaction(self, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
         """Run ``work(session)`` in a unit of work of its own and return what it returns; when
@@ -253,13 +251,11 @@ def _engine(url: str, *, read_only: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A database that does not answer fails the request in seconds (503), not minutes.
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if read_only:  # every transaction of these connections refuses writes
+        connect_args["options"] = "-c default_transaction_read_only=on"
     return create_engine(
-        url,
-        pool_size=10,
-        max_overflow=20,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-        execution_options={"postgresql_readonly": True} if read_only else {},
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
     )
 
 
