@@ -155,3 +155,11 @@ def test_rate_limits_count_on_the_cluster(cluster_settings, db, cluster):
     assert statuses == [200, 200, 200, 429, 429]
     user_id = uuid.UUID(tokens["user"]["id"])
     assert list(cluster.scan_iter(match=f"pp:{{rl:write:user:{user_id}}}:*"))
+
+
+def test_readyz_checks_the_cluster_and_the_queue_redis(cluster_settings, db, cluster_client):
+    assert cluster_client.get("/readyz").get_json() == {"status": "ok"}
+    down = replace(cluster_settings, queue_redis_url="redis://127.0.0.1:9/0")
+    platform = Platform.from_settings(down, db=db)
+    readyz = create_app(platform=platform).test_client().get("/readyz")
+    assert (readyz.status_code, readyz.get_json()["down"]) == (503, ["queue_redis"])
