@@ -228,7 +228,7 @@ def steam_row(
     script = _PICK % (
         _lua_strings(tickets),
         '"POST", "/v1/auth/steam", {["Content-Type"] = "application/json"}, '
-        '\'{"ticket": "\' .. tokens[math.random(#tokens)] .. \'"}\'',
+        "'{\"ticket\": \"' .. tokens[math.random(#tokens)] .. '\"}'",
     )
     return _measure("POST /v1/auth/steam", port, script, seconds, connections)
 
