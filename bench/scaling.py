@@ -66,19 +66,15 @@ def measure_redis(url: str, members: int) -> None:
             {u: encode_info(f"Player {u.hex[:8]}", None) for u in users[first : first + BATCH]},
         )
     named = client.info("memory")["used_memory"]
-    print(
-        f"redis-server {client.info('server')['redis_version']}, {members:,} entries on one board"
-    )
+    version = client.info("server")["redis_version"]
+    print(f"redis-server {version}, {members:,} entries on one board")
     print(f"  zset {client.zcard(board.zset):,} members, hash {client.hlen(board.hash):,} fields")
-    print(
-        f"  board (zset + hash): {(ranked - base) / MIB:,.1f} MiB, {(ranked - base) / members:,.0f} B/entry"
-    )
-    print(
-        f"  names cache:         {(named - ranked) / MIB:,.1f} MiB, {(named - ranked) / members:,.0f} B/entry"
-    )
-    print(
-        f"  total:               {(named - base) / MIB:,.1f} MiB, {(named - base) / members:,.0f} B/entry"
-    )
+    for label, used in (
+        ("board (zset + hash)", ranked - base),
+        ("names cache", named - ranked),
+        ("total", named - base),
+    ):
+        print(f"  {label:20} {used / MIB:,.1f} MiB, {used / members:,.0f} B/entry")
     print(f"  ({time.perf_counter() - start:.0f} s)")
     client.flushdb()
 
@@ -153,7 +149,10 @@ def measure_postgres(rows: int) -> None:
             )
             conn.execute(
                 sa.insert(Wallet),
-                [dict(id=w, user_id=u, sku_id="gems", balance=100) for u, w in zip(users, wallets)],
+                [
+                    dict(id=w, user_id=u, sku_id="gems", balance=100)
+                    for u, w in zip(users, wallets, strict=True)
+                ],
             )
             conn.execute(
                 sa.insert(LedgerEntry),
@@ -185,9 +184,8 @@ def measure_postgres(rows: int) -> None:
             )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
-        print(
-            f"PostgreSQL {conn.execute(sa.text('SHOW server_version')).scalar()}, {rows:,} rows each"
-        )
+        version = conn.execute(sa.text("SHOW server_version")).scalar()
+        print(f"PostgreSQL {version}, {rows:,} rows each")
         for table in (
             "users",
             "identities",
