@@ -4,35 +4,25 @@ read shows where it came from), or one that does not answer at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
 
 from player_platform.app import create_app
-from player_platform.config import Settings
 from player_platform.db import Database
 from player_platform.platform import Platform, bind_current
 from tests import factories
 from tests.commerce.conftest import CATALOG
-from tests.conftest import ADMIN_DATABASE_URL, migrate
+from tests.conftest import fresh_database
 from tests.support import bearer, register
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/replica"
 
 
 @pytest.fixture(scope="session")
-def replica_url(database_url: str) -> Iterator[str]:
-    name = sa.make_url(database_url).database + "_replica"
-    admin = sa.create_engine(ADMIN_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    migrate(Settings(env="test", database_url=url))
-    yield url
-    admin.dispose()
+def replica_url(database_url: str) -> str:
+    return fresh_database(sa.make_url(database_url).database + "_replica")
 
 
 def _client(settings, replica: str):
