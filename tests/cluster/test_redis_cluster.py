@@ -20,6 +20,7 @@ from player_platform.app import create_app
 from player_platform.leaderboards.models import Season
 from player_platform.outage import DEGRADATIONS
 from player_platform.platform import Platform, bind_current
+from player_platform.ugc.listing import HotLists
 from tests import factories
 from tests.leaderboards.conftest import board_in_postgresql, board_in_redis
 from tests.support import PASSWORD, bearer, register
@@ -163,3 +164,12 @@ def test_readyz_checks_the_cluster_and_the_queue_redis(cluster_settings, db, clu
     platform = Platform.from_settings(down, db=db)
     readyz = create_app(platform=platform).test_client().get("/readyz")
     assert (readyz.status_code, readyz.get_json()["down"]) == (503, ["queue_redis"])
+
+
+def test_ugc_hot_lists_store_and_drop_on_the_cluster(cluster_platform):
+    hot, kind = HotLists(cluster_platform.redis), f"kind-{uuid.uuid4().hex[:8]}"
+    ids = [uuid.uuid4() for _ in range(3)]
+    hot.store(kind, "recent", ids)  # a MULTI/EXEC on one slot
+    assert hot.read(kind, "recent") == ids
+    hot.invalidate(kind)  # several lists in one DEL
+    assert hot.read(kind, "recent") is None
