@@ -43,7 +43,7 @@ from bench.leaderboards import SECRET, fresh_database, profile, running_server  
 from player_platform.db import Database, utcnow  # noqa: E402
 from player_platform.identity.models import Identity, RefreshToken, User  # noqa: E402
 from player_platform.security.tokens import TokenSigner, hash_token, new_opaque_token  # noqa: E402
-from tests.fakes.steam import APP_ID, PUBLISHER_KEY, bench_ticket, bench_steam_id  # noqa: E402
+from tests.fakes.steam import APP_ID, PUBLISHER_KEY, bench_steam_id, bench_ticket  # noqa: E402
 
 DATABASE = "pp_bench_auth"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -228,7 +228,7 @@ def steam_row(
     script = _PICK % (
         _lua_strings(tickets),
         '"POST", "/v1/auth/steam", {["Content-Type"] = "application/json"}, '
-        '\'{"ticket": "\' .. tokens[math.random(#tokens)] .. \'"}\'',
+        "'{\"ticket\": \"' .. tokens[math.random(#tokens)] .. '\"}'",
     )
     return _measure("POST /v1/auth/steam", port, script, seconds, connections)
 
