@@ -186,13 +186,19 @@ class Database:
             return
         session = self.sessions()
         token = _current.set(session)
+        committed = False
         try:
             yield session
             # A read served from caches never began a transaction: nothing to commit.
             if session.in_transaction() or session.new or session.dirty or session.deleted:
                 session.commit()
+            committed = True
         except DomainError as error:
-            session.commit() if error.persist else session.rollback()
+            if error.persist:  # its effects stand (a revoked family), and so do their callbacks
+                session.commit()
+                committed = True
+            else:
+                session.rollback()
             raise
         except BaseException:
             session.rollback()
@@ -201,8 +207,9 @@ class Database:
             _current.reset(token)
             callbacks = session.info.pop("after_commit", [])
             session.close()
-        for callback in callbacks:
-            callback()
+            if committed:
+                for callback in callbacks:
+                    callback()
 
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:

@@ -14,6 +14,7 @@ from player_platform.audit.service import Origin
 from player_platform.db import Database
 from player_platform.errors import Forbidden, Unauthorized
 from player_platform.identity.models import Identity, RefreshToken, User
+from player_platform.identity.session_cache import cache_of, mark_stale
 from player_platform.security.tokens import AccessClaims, TokenSigner, hash_token, new_opaque_token
 
 
@@ -40,6 +41,23 @@ class UserView:
 
     def has_role(self, role: str) -> bool:
         return role in self.roles or "admin" in self.roles
+
+    def cached(self) -> dict:
+        """The fields as JSON values, for the session cache."""
+        until = self.status_until.isoformat() if self.status_until else None
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return values | {"id": str(self.id), "status_until": until}
+
+    @classmethod
+    def from_cached(cls, cached: dict) -> UserView:
+        until = cached["status_until"]
+        return cls(
+            **cached
+            | {
+                "id": uuid.UUID(cached["id"]),
+                "status_until": datetime.fromisoformat(until) if until else None,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -238,15 +256,19 @@ _EXCHANGE = _exchange_statement()
 
 
 def revoke_family(session: Session, *, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
+    owners = session.scalars(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
-    )
+        .returning(RefreshToken.user_id)
+    ).all()
+    for user_id in set(owners):
+        mark_stale(session, user_id)
 
 
 def revoke_all(session: Session, *, user_id: uuid.UUID, now: datetime) -> int:
     """Sign ``user_id`` out everywhere; returns how many sessions were open."""
+    mark_stale(session, user_id)
     rows = session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -301,8 +323,15 @@ _USER_VIEW_AND_SESSION = select(
 
 
 def authenticate_view(session: Session, claims: AccessClaims, *, now: datetime) -> Actor:
-    """``authenticate`` for callers that only read the user: the same query and checks, read
+    """``authenticate`` for callers that only read the user: the same checks, answered from
+    the session cache when it holds the caller (session_cache.py), else by the same query read
     as plain columns on the session's connection (no ORM entity: ~0.1-0.2 ms less CPU)."""
+    cache = cache_of(session)
+    lookup = cache.lookup(claims.user_id, claims.session_id) if cache else None
+    if lookup is not None and lookup.user is not None:
+        user = UserView.from_cached(lookup.user)
+        ensure_active(user, now=now)
+        return Actor(user=user, claims=claims)
     row = (
         session.connection()
         .execute(
@@ -314,6 +343,8 @@ def authenticate_view(session: Session, claims: AccessClaims, *, now: datetime) 
         raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
     user = UserView(*row[:-1])
     ensure_active(user, now=now)
+    if lookup is not None:
+        cache.fill(lookup, claims.user_id, claims.session_id, user.cached())
     return Actor(user=user, claims=claims)
 
 
