@@ -177,13 +177,19 @@ class Database:
             return
         session = self.sessions()
         token = _current.set(session)
+        committed = False
         try:
             yield session
             # A read served from caches never began a transaction: nothing to commit.
             if session.in_transaction() or session.new or session.dirty or session.deleted:
                 session.commit()
+            committed = True
         except DomainError as error:
-            session.commit() if error.persist else session.rollback()
+            if error.persist:  # its effects stand (a revoked family), and so do their callbacks
+                session.commit()
+                committed = True
+            else:
+                session.rollback()
             raise
         except BaseException:
             session.rollback()
@@ -192,8 +198,25 @@ class Database:
             _current.reset(token)
             callbacks = session.info.pop("after_commit", [])
             session.close()
-        for callback in callbacks:
-            callback()
+            if committed:
+                for callback in callbacks:
+                    callback()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A pooled connection outside any transaction: each statement commits on its own.
+
+        For a request whose SQL is one statement (a read, or a write that holds alone): it
+        saves the BEGIN and COMMIT round trips of a unit of work (two of the four a /v1/me
+        spent). Inside an open unit of work, or on a database bound to one connection (the
+        tests' rolled-back transaction), it joins that unit of work instead.
+        """
+        if isinstance(self.bind, Connection) or _current.get() is not None:
+            with self.unit_of_work() as session:
+                yield session.connection()
+            return
+        with self.bind.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def replica_session(self) -> Iterator[Session]:

@@ -18,6 +18,7 @@ from player_platform.drops.helix import Helix
 from player_platform.feedback.service import FeedbackPolicy
 from player_platform.identity.epic import EpicVerifier
 from player_platform.identity.providers import SteamPolicy
+from player_platform.identity.session_cache import SessionCache
 from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
@@ -53,10 +54,12 @@ class Platform:
     def from_settings(cls, settings: Settings, *, db: Database | None = None) -> Platform:
         passwords.configure(settings.password_hash_cost)
         redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
+        db = db or Database.from_url(settings.database_url, replica=settings.database_replica_url)
+        cache = SessionCache(redis, ttl_seconds=settings.access_token_seconds)
+        db.sessions.configure(info={"session_cache": cache})
         return cls(
             settings=settings,
-            db=db
-            or Database.from_url(settings.database_url, replica=settings.database_replica_url),
+            db=db,
             redis=redis,
             storage=open_storage(
                 settings.storage_url,
