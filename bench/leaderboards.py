@@ -219,7 +219,7 @@ def profile(directory: str | None, name: str, pid: int, seconds: float):
     if directory is None:
         return None
     Path(directory).mkdir(parents=True, exist_ok=True)
-    out = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name).strip("-") + ".txt")
+    out = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
     command = [
         str(Path(sys.executable).parent / "py-spy"),
         "record",

@@ -116,13 +116,15 @@ def finalize_steam(
     clock: Clock = utcnow,
 ) -> orders.Purchase:
     """After the overlay: QueryTxn and FinalizeTxn, then the order is fulfilled (once)."""
-    current = db.transaction(
-        functools.partial(service.steam_order, user_id=user_id, order_id=order_id)
+    state = db.transaction(
+        functools.partial(service.steam_order_state, user_id=user_id, order_id=order_id)
     )
-    if current.order.status != "pending":
-        return current
-    txn = service.ask_steam(steam, int(current.order.provider_order_id))
-    return _record_steam(db, current.order.id, txn, storage=storage, jobs=jobs, clock=clock)
+    if state.status != "pending":
+        return db.transaction(
+            functools.partial(service.steam_order, user_id=user_id, order_id=order_id)
+        )
+    txn = service.ask_steam(steam, state.steam_order_id)
+    return _record_steam(db, order_id, txn, storage=storage, jobs=jobs, clock=clock)
 
 
 def verify_receipt(

@@ -26,7 +26,7 @@ from player_platform.audit.service import Origin
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, Sku
 from player_platform.commerce.steam import SteamMicroTxn, SteamTxnFailed, TxnLine
-from player_platform.errors import Conflict, Invalid, PaymentRequired
+from player_platform.errors import Conflict, Invalid, NotFound, PaymentRequired
 from player_platform.identity.models import Identity
 from player_platform.jobs import Jobs
 from storage import Storage
@@ -75,7 +75,7 @@ def open_steam_order(
         if sku.steam_item_id is None:
             raise Invalid(f"{sku.sku_id} is not sold on Steam.", code="not_sold_on_steam")
     steam_order_id = secrets.randbits(63)
-    order = orders.create_order(
+    order_id = orders.insert_order(
         session,
         user_id=user_id,
         provider="steam",
@@ -86,7 +86,7 @@ def open_steam_order(
         now=now,
     )
     txn_lines = [TxnLine(s.steam_item_id, q, a, s.name) for s, q, a in lines]
-    return SteamStart(order.id, steam_order_id, steam_id, currency, txn_lines)
+    return SteamStart(order_id, steam_order_id, steam_id, currency, txn_lines)
 
 
 def record_steam_init(
@@ -100,6 +100,29 @@ def record_steam_init(
     order.provider_data = {**order.provider_data, "transid": str(params.get("transid", ""))}
     payment = {"provider": "steam", "orderid": order.provider_order_id, **_str(params)}
     return orders.Purchase(order, [], payment)
+
+
+@dataclass(frozen=True)
+class SteamOrderState:
+    status: str
+    steam_order_id: int
+
+
+def steam_order_state(
+    session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID
+) -> SteamOrderState:
+    """What finalize checks before asking Steam, in one row read (no items, no grants): the
+    caller's Steam order's status and Steam orderid; 404 and 422 as ``steam_order``."""
+    row = session.execute(
+        select(Order.user_id, Order.provider, Order.status, Order.provider_order_id).where(
+            Order.id == order_id
+        )
+    ).first()
+    if row is None or row.user_id != user_id:
+        raise NotFound("No such order.", code="order_not_found")
+    if row.provider != "steam":
+        raise Invalid("This is not a Steam order.", code="not_a_steam_order")
+    return SteamOrderState(row.status, int(row.provider_order_id))
 
 
 def steam_order(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> orders.Purchase:
