@@ -63,14 +63,8 @@ class UserView:
 
     @classmethod
     def from_cached(cls, cached: dict) -> UserView:
-        until = cached["status_until"]
-        return cls(
-            **cached
-            | {
-                "id": uuid.UUID(cached["id"]),
-                "status_until": datetime.fromisoformat(until) if until else None,
-            }
-        )
+        until = cached["status_until"] and datetime.fromisoformat(cached["status_until"])
+        return cls(**cached | {"id": uuid.UUID(cached["id"]), "status_until": until})
 
 
 @dataclass(frozen=True)
