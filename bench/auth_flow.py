@@ -12,7 +12,8 @@ pick a random player per request; the refresh script spends each answered succes
 row prints req/s, p50, p99, errors and its share of /healthz. The load generator shares the 2
 cores with the server, as in the Nakama figures of issue 14.
 
-Each row is a function returning ``Row`` so bench/nakama.py can build the whole table.
+Each row is a function of a ``Target`` (port, server pid, seconds, connections) returning a
+``Row``, so bench/nakama.py can build the whole table.
 """
 
 from __future__ import annotations
@@ -41,14 +42,20 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.leaderboards import SECRET, fresh_database, profile, running_server  # noqa: E402
+from bench.leaderboards import (  # noqa: E402
+    SECRET,
+    bench_signer,
+    fresh_database,
+    profile,
+    running_server,
+)
 from player_platform.config import Settings  # noqa: E402
 from player_platform.db import Database, utcnow  # noqa: E402
 from player_platform.identity.models import Identity, RefreshToken, User  # noqa: E402
 from player_platform.identity.session_cache import SessionCache  # noqa: E402
 from player_platform.identity.sessions import authenticate_view  # noqa: E402
 from player_platform.platform import Platform  # noqa: E402
-from player_platform.security.tokens import TokenSigner, hash_token, new_opaque_token  # noqa: E402
+from player_platform.security.tokens import hash_token, new_opaque_token  # noqa: E402
 from tests.fakes.steam import APP_ID, PUBLISHER_KEY, bench_steam_id, bench_ticket  # noqa: E402
 
 DATABASE = "pp_bench_auth"
@@ -78,13 +85,7 @@ def seed(url: str, players: int = PLAYERS) -> list[Player]:
     session: an access token and an unspent refresh token."""
     db = Database.from_url(url)
     now = utcnow()
-    signer = TokenSigner(
-        secret=SECRET,
-        issuer="player-platform",
-        audience="player-platform",
-        lifetime_seconds=3600,
-        refresh_days=1,
-    )
+    signer = bench_signer()
     users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(players)]
     refresh = [new_opaque_token() for _ in users]
     families = [uuid.uuid4() for _ in users]
@@ -224,70 +225,63 @@ def _percentile(output: str, label: str) -> float:
 # --- rows: each warms up 1 s, then measures ---------------------------------------------------
 
 
-def _measure(
-    name: str, port: int, script: str, seconds: float, connections: int, server_pid: int | None
-) -> Row:
-    wrk(port, script, seconds=1, connections=connections)
-    row = wrk(port, script, seconds=seconds, connections=connections, server_pid=server_pid)
-    return dataclasses.replace(row, name=name)
+@dataclass(frozen=True)
+class Target:
+    """The server the rows drive: its port, its pid (for its CPU per request, optional), and
+    how long and with how many connections wrk drives it."""
+
+    port: int
+    server_pid: int | None = None
+    seconds: float = 8
+    connections: int = 32
+
+    def wrk(self, script: str, *, seconds: float | None = None) -> Row:
+        return wrk(
+            self.port,
+            script,
+            seconds=self.seconds if seconds is None else seconds,
+            connections=self.connections,
+            server_pid=self.server_pid,
+        )
 
 
-def health_row(
-    port: int, *, seconds: float = 8, connections: int = 32, server_pid: int | None = None
-) -> Row:
+def _measure(name: str, target: Target, script: str) -> Row:
+    target.wrk(script, seconds=1)  # warm-up
+    return dataclasses.replace(target.wrk(script), name=name)
+
+
+def health_row(target: Target) -> Row:
     script = _PICK % ('""', '"GET", "/healthz"')
-    return _measure("GET /healthz", port, script, seconds, connections, server_pid)
+    return _measure("GET /healthz", target, script)
 
 
-def me_row(
-    port: int,
-    players: list[Player],
-    *,
-    seconds: float = 8,
-    connections: int = 32,
-    server_pid: int | None = None,
-) -> Row:
+def me_row(target: Target, players: list[Player]) -> Row:
     """/v1/me of a random signed-in player per request."""
     script = _PICK % (
         _lua_strings([p.access_token for p in players]),
         '"GET", "/v1/me", {Authorization = "Bearer " .. tokens[math.random(#tokens)]}',
     )
-    return _measure("GET /v1/me", port, script, seconds, connections, server_pid)
+    return _measure("GET /v1/me", target, script)
 
 
-def refresh_row(
-    port: int,
-    players: list[Player],
-    *,
-    seconds: float = 8,
-    connections: int = 32,
-    server_pid: int | None = None,
-) -> Row:
+def refresh_row(target: Target, players: list[Player]) -> Row:
     """Refresh-token exchange: each request spends a live token, each answer's successor is
-    spent later. ``players``' refresh tokens are spent by it (the warm-up included)."""
+    spent later. ``players``' refresh tokens are spent by it."""
     script = _REFRESH.replace("TOKENS", _lua_strings([p.refresh_token for p in players]))
-    # One script run for warm-up and measure: the tokens the warm-up spent are gone.
-    row = wrk(port, script, seconds=seconds, connections=connections, server_pid=server_pid)
-    return dataclasses.replace(row, name="POST /v1/auth/refresh")
+    # No separate warm-up: the tokens it spent would be gone.
+    return dataclasses.replace(target.wrk(script), name="POST /v1/auth/refresh")
 
 
-def steam_row(
-    port: int,
-    *,
-    players: int = PLAYERS,
-    seconds: float = 8,
-    connections: int = 32,
-    server_pid: int | None = None,
-) -> Row:
-    """Steam ticket sign-in of a random returning player (the warm-up signs them in first),
-    against the loopback Steam stand-in (``steam_stand_in``)."""
+def steam_row(target: Target, players: int = PLAYERS) -> Row:
+    """Steam ticket sign-in of a random returning player, against the loopback Steam
+    stand-in (``steam_stand_in``, its settings from ``steam_settings``)."""
     tickets = [bench_ticket(i) for i in range(players)]
     script = _PICK % (
         _lua_strings(tickets),
         '"POST", "/v1/auth/steam", {["Content-Type"] = "application/json"}, '
         "'{\"ticket\": \"' .. tokens[math.random(#tokens)] .. '\"}'",
     )
-    return _measure("POST /v1/auth/steam", port, script, seconds, connections, server_pid)
+    return _measure("POST /v1/auth/steam", target, script)
 
 
 @contextmanager
@@ -391,7 +385,6 @@ def main() -> None:
         for name, (cpu, wall) in check_costs(url, args.redis, players).items():
             print(f"authenticate_view from {name:<14} {cpu:6.0f} µs CPU {wall:6.0f} µs wall")
         return
-    timing = {"seconds": args.seconds, "connections": args.connections}
     with (
         steam_stand_in() as steam,
         running_server(
@@ -404,13 +397,13 @@ def main() -> None:
             **steam_settings(steam),
         ) as server,
     ):
-        timing["server_pid"] = server.pid
+        target = Target(args.port, server.pid, args.seconds, args.connections)
         rows = {}
         for name, measure in [
-            ("healthz", lambda: health_row(args.port, **timing)),
-            ("me", lambda: me_row(args.port, players, **timing)),
-            ("refresh", lambda: refresh_row(args.port, players, **timing)),
-            ("steam", lambda: steam_row(args.port, **timing)),
+            ("healthz", lambda: health_row(target)),
+            ("me", lambda: me_row(target, players)),
+            ("refresh", lambda: refresh_row(target, players)),
+            ("steam", lambda: steam_row(target)),
         ]:
             spy = profile(args.profile, name, server.pid, args.seconds + 1)
             rows[name] = measure()

@@ -62,19 +62,24 @@ SERVERS = {
 }
 
 
-def seed(url: str) -> tuple[list[str], list[str]]:
-    """100,000 players with scores, and access tokens for the first TOKENS of them."""
-    db = Database.from_url(url)
-    now = utcnow()
-    users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(PLAYERS)]
-    season_id = uuid.uuid4()
-    signer = TokenSigner(
+def bench_signer() -> TokenSigner:
+    """The token signer of a server started with ``running_server`` (PP_SECRET_KEY=SECRET)."""
+    return TokenSigner(
         secret=SECRET,
         issuer="player-platform",
         audience="player-platform",
         lifetime_seconds=3600,
         refresh_days=1,
     )
+
+
+def seed(url: str) -> tuple[list[str], list[str]]:
+    """100,000 players with scores, and access tokens for the first TOKENS of them."""
+    db = Database.from_url(url)
+    now = utcnow()
+    users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(PLAYERS)]
+    season_id = uuid.uuid4()
+    signer = bench_signer()
     tokens = []
     with db.unit_of_work() as session:
         session.execute(insert(User), users)
