@@ -63,6 +63,17 @@ SERVERS = {
 }
 
 
+def bench_signer() -> TokenSigner:
+    """The token signer of a server started with ``running_server`` (PP_SECRET_KEY=SECRET)."""
+    return TokenSigner(
+        secret=SECRET,
+        issuer="player-platform",
+        audience="player-platform",
+        lifetime_seconds=3600,
+        refresh_days=1,
+    )
+
+
 def seed(
     url: str, *, players: int = PLAYERS, redis_url: str = REDIS_URL
 ) -> tuple[list[str], list[str]]:
@@ -71,13 +82,7 @@ def seed(
     now = utcnow()
     users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(players)]
     season_id = uuid.uuid4()
-    signer = TokenSigner(
-        secret=SECRET,
-        issuer="player-platform",
-        audience="player-platform",
-        lifetime_seconds=3600,
-        refresh_days=1,
-    )
+    signer = bench_signer()
     tokens = []
     with db.unit_of_work() as session:
         session.execute(insert(User), users)

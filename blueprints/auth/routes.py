@@ -115,8 +115,8 @@ class SteamSignIn(MethodView):
         found = providers.steam_ticket(
             p.steam, p.steam_policy, ticket=body["ticket"], identity=body["identity"]
         )
-        with p.db.unit_of_work() as session:
-            return linking.sign_in(session, p.tokens, found=found, origin=origin(), now=utcnow())
+        pair = linking.enter(p.db, p.tokens, found=found, origin=origin(), now=utcnow())
+        return token_pair_json(pair)
 
 
 @bp.route("/steam/openid")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import orjson
 from redis import Redis, RedisError
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from player_platform.db import after_commit
 from player_platform.identity.models import User
@@ -167,11 +167,13 @@ def _invalidate_all(cache: SessionCache, user_ids: set[uuid.UUID]) -> None:
         cache.invalidate(user_id)
 
 
-def _changed_users(session: Session, _context: object) -> None:
-    """Any flushed change of a user (status, roles, name, closure, ...) makes its entry stale."""
-    for instance in (*session.dirty, *session.deleted):
-        if isinstance(instance, User):
-            mark_stale(session, instance.id)
+def _changed_user(_mapper: object, _connection: object, user: User) -> None:
+    """Any flushed change of a user (status, roles, name, closure, ...) makes its entry stale:
+    a mapper event, so it costs nothing to flushes that change no user."""
+    session = object_session(user)
+    if session is not None:
+        mark_stale(session, user.id)
 
 
-event.listen(Session, "after_flush", _changed_users)
+event.listen(User, "after_update", _changed_user)
+event.listen(User, "after_delete", _changed_user)

@@ -6,7 +6,20 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    CTE,
+    Column,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -50,14 +63,8 @@ class UserView:
 
     @classmethod
     def from_cached(cls, cached: dict) -> UserView:
-        until = cached["status_until"]
-        return cls(
-            **cached
-            | {
-                "id": uuid.UUID(cached["id"]),
-                "status_until": datetime.fromisoformat(until) if until else None,
-            }
-        )
+        until = cached["status_until"] and datetime.fromisoformat(cached["status_until"])
+        return cls(**cached | {"id": uuid.UUID(cached["id"]), "status_until": until})
 
 
 @dataclass(frozen=True)
@@ -158,77 +165,39 @@ def exchange(
     embedded SQLite) goes through ``refresh`` in a unit of work, which answers it as before."""
     if db.dialect == "postgresql":
         successor = tokens.successor(refresh_token)
+        params = new_session_params(tokens, refresh_token=successor, origin=origin, now=now)
         with db.autocommit() as connection:
             owner = connection.execute(
-                _EXCHANGE,
-                {
-                    "spent_hash": hash_token(refresh_token),
-                    "now": now,
-                    "successor_id": uuid.uuid4(),
-                    "successor_hash": hash_token(successor),
-                    "successor_user_agent": (origin.user_agent or "")[:255] or None,
-                    "successor_ip": origin.ip,
-                    "successor_expires_at": now + tokens.refresh_lifetime,
-                },
+                _EXCHANGE, {**params, "spent_hash": hash_token(refresh_token)}
             ).first()
         if owner is not None:
-            return _pair(
-                tokens,
-                user=owner,
-                refresh_token=successor,
-                family_id=owner.family_id,
-                mfa=owner.mfa,
-                now=now,
-            )
+            return issue_pair(tokens, owner, refresh_token=successor, now=now)
     with db.unit_of_work() as session:
         return refresh(session, tokens, refresh_token=refresh_token, origin=origin, now=now)
 
 
-def _exchange_statement():
-    """Spend the token (only while live and while its owner may sign in: ``ensure_active``'s
-    rule), insert its successor in the same family, and return the owner's ``UserSchema``
-    columns with the family: data-modifying CTEs, so all or nothing in one statement. No
-    parameter is named after a column: an UPDATE takes such a parameter as a SET value."""
-    tokens, users = RefreshToken.__table__, User.__table__
-    now = bindparam("now")
-    in_good_standing = (
+# The rule of ``ensure_active`` in SQL, for statements that act only for a user who may sign in.
+def in_good_standing(user_id: ColumnElement) -> ColumnElement[bool]:
+    users = User.__table__
+    return (
         select(users.c.id)
         .where(
-            users.c.id == tokens.c.user_id,
+            users.c.id == user_id,
             or_(
                 users.c.status == "active",
-                and_(users.c.status == "suspended", users.c.status_until <= now),
+                and_(users.c.status == "suspended", users.c.status_until <= bindparam("now")),
             ),
         )
         .exists()
     )
-    spent = (
-        update(tokens)
-        .where(
-            tokens.c.token_hash == bindparam("spent_hash"),
-            tokens.c.used_at.is_(None),
-            tokens.c.revoked_at.is_(None),
-            tokens.c.expires_at > now,
-            in_good_standing,
-        )
-        .values(used_at=now)
-        .returning(tokens.c.user_id, tokens.c.family_id, tokens.c.mfa)
-        .cte("spent")
-    )
-    owner = (
-        select(
-            users.c.id,
-            users.c.display_name,
-            users.c.roles,
-            users.c.status,
-            users.c.created_at,
-            spent.c.family_id,
-            spent.c.mfa,
-        )
-        .join_from(spent, users, users.c.id == spent.c.user_id)
-        .cte("owner")
-    )
-    successor = (
+
+
+def opening_session(owner: CTE) -> Select:
+    """Insert the refresh token of ``new_session_params`` for ``owner`` (a CTE of ``id``,
+    ``family_id``, ``mfa`` and the other columns ``issue_pair`` reads), and return ``owner``:
+    one statement with the CTEs that found or made it."""
+    tokens = RefreshToken.__table__
+    opened = (
         insert(tokens)
         .from_select(
             [
@@ -236,20 +205,79 @@ def _exchange_statement():
                 *("created_at", "expires_at"),
             ],
             select(
-                bindparam("successor_id"),
+                bindparam("new_token_id"),
                 owner.c.id,
                 owner.c.family_id,
-                bindparam("successor_hash"),
+                bindparam("new_token_hash"),
                 owner.c.mfa,
-                bindparam("successor_user_agent"),
-                bindparam("successor_ip"),
-                now,
-                bindparam("successor_expires_at"),
+                bindparam("new_token_user_agent"),
+                bindparam("new_token_ip"),
+                bindparam("now"),
+                bindparam("new_token_expires_at"),
             ),
         )
-        .cte("successor")
+        .cte("opened")
     )
-    return select(owner).add_cte(successor)
+    return select(owner).add_cte(opened)
+
+
+def owner_columns() -> tuple[Column, ...]:
+    """The user's columns ``issue_pair`` (and ``TokenPairSchema``) need."""
+    users = User.__table__
+    return (users.c.id, users.c.display_name, users.c.roles, users.c.status, users.c.created_at)
+
+
+def new_session_params(
+    tokens: TokenSigner, *, refresh_token: str, origin: Origin, now: datetime
+) -> dict:
+    """The parameters of ``opening_session``. None is named after a column: an UPDATE in the
+    same statement would take such a parameter as a SET value."""
+    return {
+        "now": now,
+        "new_token_id": uuid.uuid4(),
+        "new_token_hash": hash_token(refresh_token),
+        "new_token_user_agent": (origin.user_agent or "")[:255] or None,
+        "new_token_ip": origin.ip,
+        "new_token_expires_at": now + tokens.refresh_lifetime,
+    }
+
+
+def issue_pair(tokens: TokenSigner, owner: Row, *, refresh_token: str, now: datetime) -> TokenPair:
+    """The pair of a session ``opening_session`` opened (``owner`` is its row)."""
+    return _pair(
+        tokens,
+        user=owner,
+        refresh_token=refresh_token,
+        family_id=owner.family_id,
+        mfa=owner.mfa,
+        now=now,
+    )
+
+
+def _exchange_statement() -> Select:
+    """Spend the token (only while live and its owner may sign in), insert its successor in
+    the same family, and return the owner: all or nothing, in one statement."""
+    tokens, users = RefreshToken.__table__, User.__table__
+    now = bindparam("now")
+    spent = (
+        update(tokens)
+        .where(
+            tokens.c.token_hash == bindparam("spent_hash"),
+            tokens.c.used_at.is_(None),
+            tokens.c.revoked_at.is_(None),
+            tokens.c.expires_at > now,
+            in_good_standing(tokens.c.user_id),
+        )
+        .values(used_at=now)
+        .returning(tokens.c.user_id, tokens.c.family_id, tokens.c.mfa)
+        .cte("spent")
+    )
+    owner = (
+        select(*owner_columns(), spent.c.family_id, spent.c.mfa)
+        .join_from(spent, users, users.c.id == spent.c.user_id)
+        .cte("owner")
+    )
+    return opening_session(owner)
 
 
 _EXCHANGE = _exchange_statement()
