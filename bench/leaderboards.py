@@ -281,7 +281,11 @@ def running_server(
             yield process
         finally:
             process.terminate()
-            process.wait()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # granian sometimes hangs in its shutdown
+                process.kill()
+                process.wait()
 
 
 def print_ratio_table(
