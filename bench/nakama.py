@@ -38,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 from bench import commerce  # noqa: E402
 from bench.leaderboards import (  # noqa: E402
     SEASON,
-    SECRET,
     drive,
     fresh_database,
     get,
@@ -48,7 +47,6 @@ from bench.leaderboards import (  # noqa: E402
     running_server,
     seed,
 )
-from player_platform.config import Settings  # noqa: E402
 from player_platform.db import utcnow  # noqa: E402
 from player_platform.platform import Platform  # noqa: E402
 from player_platform.wallet import service as wallet  # noqa: E402
@@ -173,17 +171,7 @@ def main() -> None:
         tempfile.TemporaryDirectory() as storage,
         ExitStack() as servers,
     ):
-        settings = Settings(
-            env="test",
-            database_url=url,
-            redis_url=args.redis,
-            storage_url=f"file://{storage}",
-            secret_key=SECRET,
-            jobs_inline=False,
-            steam_api_url=steam_url,
-            steam_api_key=fake_steam.PUBLISHER_KEY,
-            steam_app_id=fake_steam.APP_ID,
-        )
+        settings = commerce.bench_settings(url, args.redis, f"file://{storage}", steam_url)
         platform = Platform.from_settings(settings)
         load = Load(steam, tokens, user_ids, *commerce.seed(platform))
         load.wallet_tokens = commerce.sign_in(platform, [*load.buyers, load.hot, *load.holders])
