@@ -314,8 +314,9 @@ def run_rows(args, sides: dict[str, Side], load: Load) -> dict[str, list]:
         for side in sides.values():  # warm up
             talk = conversation_of(name, args, side, load)
             asyncio.run(drive(side.port, make, 0.5, args.connections, conversation=talk))
-        for _ in range(rounds):
-            for side_name, side in sides.items():
+        for turn in range(rounds):
+            order = list(sides.items())  # who goes first alternates: no side always warmer
+            for side_name, side in order if turn % 2 == 0 else order[::-1]:
                 talk = conversation_of(name, args, side, load)
                 spy = profile(spying, name, side.pid, args.seconds)
                 started = time.perf_counter()
