@@ -150,10 +150,11 @@ class Conversation(Protocol):
         operation that failed is complete too, and counted as an error)."""
 
 
-async def drive(port, make, seconds, connections, *, conversation=None):
+async def drive(port, make, seconds, connections, *, conversation=None, samples=None):
     """Requests from ``make()`` on ``connections`` keep-alive connections for ``seconds``:
     (operations/s, p50 ms, p99 ms, errors). With ``conversation`` (a factory of one
-    Conversation per connection) an operation is every request until it says complete."""
+    Conversation per connection) an operation is every request until it says complete.
+    ``samples``: a list that receives every operation's latency (s), to pool several runs."""
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
 
@@ -180,6 +181,8 @@ async def drive(port, make, seconds, connections, *, conversation=None):
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(connections)))
     elapsed = time.perf_counter() - started
+    if samples is not None:
+        samples.extend(latencies)
     cuts = statistics.quantiles(latencies, n=100)
     return len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors
 
@@ -257,10 +260,19 @@ def fresh_database(name: str) -> str:
 
 @contextmanager
 def running_server(
-    args: argparse.Namespace, server: str, *, database_url: str, redis_url: str, **env: str
+    args: argparse.Namespace,
+    server: str,
+    *,
+    database_url: str,
+    redis_url: str,
+    port: int | None = None,
+    root: Path = ROOT,
+    **env: str,
 ) -> Iterator[subprocess.Popen]:
-    """``server`` (a key of SERVERS) on ``args.port`` with ``args.workers`` x ``args.threads``,
-    answering /healthz; its output goes to ``args.server_log``; stopped on leaving."""
+    """``server`` (a key of SERVERS) serving ``root``'s wsgi:app on ``port`` (default
+    ``args.port``) with ``args.workers`` x ``args.threads``, answering /healthz; its output goes
+    to ``args.server_log``; stopped on leaving."""
+    port = args.port if port is None else port
     env = {
         **os.environ,
         "PP_ENV": "development",
@@ -272,21 +284,25 @@ def running_server(
         **env,
     }
     command = SERVERS[server].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
+        venv=Path(sys.executable).parent, port=port, workers=args.workers, threads=args.threads
     )
-    with open(args.server_log, "wb") as log:  # the access log, out of the way
-        process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
+    with open(args.server_log, "ab") as log:  # the access log, out of the way
+        process = subprocess.Popen(shlex.split(command), cwd=root, env=env, stderr=log, stdout=log)
         try:
             for _ in range(100):
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
                 except OSError:
                     time.sleep(0.2)
             yield process
         finally:
             process.terminate()
-            process.wait()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # granian sometimes hangs in its shutdown
+                process.kill()
+                process.wait()
 
 
 def print_ratio_table(

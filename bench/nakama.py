@@ -24,9 +24,12 @@ import itertools
 import json
 import logging
 import random
+import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 from bench import commerce  # noqa: E402
 from bench.leaderboards import (  # noqa: E402
     SEASON,
-    SECRET,
     drive,
     fresh_database,
     get,
@@ -45,7 +47,6 @@ from bench.leaderboards import (  # noqa: E402
     running_server,
     seed,
 )
-from player_platform.config import Settings  # noqa: E402
 from player_platform.db import utcnow  # noqa: E402
 from player_platform.platform import Platform  # noqa: E402
 from player_platform.wallet import service as wallet  # noqa: E402
@@ -149,8 +150,17 @@ def main() -> None:
     parser.add_argument("--server-log", default="/tmp/pp_bench_nakama_server.log")
     parser.add_argument("--only", help="comma-separated substrings: run the matching rows only")
     parser.add_argument("--profile", metavar="DIR", help="py-spy each row (collapsed stacks)")
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="another checkout (e.g. `git archive main`) served beside this one on --port + 1: "
+        "every row alternates --rounds bursts between the two, so a busy machine's load "
+        "falls on both alike; prints both tables and this/that per row",
+    )
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake Steam's request log
+    Path(args.server_log).write_bytes(b"")
 
     url = fresh_database(DATABASE)
     started = time.perf_counter()
@@ -159,51 +169,40 @@ def main() -> None:
     with (
         serve(fake_steam.steam_app(steam)) as steam_url,
         tempfile.TemporaryDirectory() as storage,
+        ExitStack() as servers,
     ):
-        settings = Settings(
-            env="test",
-            database_url=url,
-            redis_url=args.redis,
-            storage_url=f"file://{storage}",
-            secret_key=SECRET,
-            jobs_inline=False,
-            steam_api_url=steam_url,
-            steam_api_key=fake_steam.PUBLISHER_KEY,
-            steam_app_id=fake_steam.APP_ID,
-        )
+        settings = commerce.bench_settings(url, args.redis, f"file://{storage}", steam_url)
         platform = Platform.from_settings(settings)
-        buyers, hot, holders = commerce.seed(platform)
-        wallet_tokens = commerce.sign_in(platform, [*buyers, hot, *holders])
-        tickets = steam_players(steam, len(buyers))
+        load = Load(steam, tokens, user_ids, *commerce.seed(platform))
+        load.wallet_tokens = commerce.sign_in(platform, [*load.buyers, load.hot, *load.holders])
+        load.tickets = steam_players(steam, len(load.buyers))
         print(f"seeded {PLAYERS:,} players on one board in {time.perf_counter() - started:.1f} s")
-        with running_server(
-            args,
-            "granian",
-            database_url=url,
-            redis_url=args.redis,
-            PP_STORAGE_URL=settings.storage_url,
-            PP_STEAM_API_URL=steam_url,
-            PP_STEAM_API_KEY=fake_steam.PUBLISHER_KEY,
-            PP_STEAM_APP_ID=str(fake_steam.APP_ID),
-            PP_RATE_LIMIT_WRITE_USER="10000000",
-            PP_RATE_LIMIT_AUTH_IP="100000000",
-        ) as server:
-            rows = run_rows(
-                args,
-                server.pid,
-                steam,
-                tokens,
-                user_ids,
-                tickets,
-                buyers,
-                hot,
-                holders,
-                wallet_tokens,
+        roots = {"this": ROOT} | ({} if args.against is None else {"that": Path(args.against)})
+        sides = {}
+        for offset, (side, root) in enumerate(roots.items()):
+            server = servers.enter_context(
+                running_server(
+                    args,
+                    "granian",
+                    database_url=url,
+                    redis_url=args.redis,
+                    port=args.port + offset,
+                    root=root,
+                    PP_STORAGE_URL=settings.storage_url,
+                    PP_STEAM_API_URL=steam_url,
+                    PP_STEAM_API_KEY=fake_steam.PUBLISHER_KEY,
+                    PP_STEAM_APP_ID=str(fake_steam.APP_ID),
+                    PP_RATE_LIMIT_WRITE_USER="10000000",
+                    PP_RATE_LIMIT_AUTH_IP="100000000",
+                )
             )
+            sides[side] = Side(args.port + offset, server.pid)
+        tables = run_rows(args, sides, load)
+        servers.close()
         with platform.db.unit_of_work() as session:
             mismatches = wallet.reconcile(session)
             hot_balance = wallet.locked_wallet(
-                session, user_id=hot, sku_id="gems", now=utcnow()
+                session, user_id=load.hot, sku_id="gems", now=utcnow()
             ).balance
         platform.redis.flushdb()
     print(
@@ -211,66 +210,137 @@ def main() -> None:
         f"connections, {args.seconds:g} s per row, {PLAYERS:,} signed-in players on one board; "
         "reference: Nakama 3.40 req/s (p99 ms), issue 14"
     )
-    print_ratio_table(rows, NAKAMA)
+    for side, rows in tables.items():
+        if args.against is not None:
+            print(f"\n{side}: {roots[side]}")
+        print_ratio_table(rows, NAKAMA)
+    if args.against is not None:
+        print("\nthis / that, req/s:")
+        for mine, theirs in zip(tables["this"], tables["that"], strict=True):
+            print(f"  {mine[0]:<34} {mine[1] / theirs[1]:5.2f}")
     print(
         f"wallets: {len(mismatches)} reconciliation mismatches; the hot wallet lost "
         f"{commerce.FUNDS - hot_balance} gems"
     )
 
 
-def run_rows(args, pid, steam, tokens, user_ids, tickets, buyers, hot, holders, wallet_tokens):
+@dataclass
+class Side:
+    """One server under test, and what its rows measured so far."""
+
+    port: int
+    pid: int
+    chains: list[RefreshChain] = field(default_factory=list)
+
+
+@dataclass
+class Load:
+    """Who the requests come from."""
+
+    steam: fake_steam.FakeSteam
+    tokens: list[str]
+    user_ids: list[str]
+    buyers: list
+    hot: object
+    holders: list
+    wallet_tokens: dict = field(default_factory=dict)
+    tickets: list[str] = field(default_factory=list)
+
+
+def scenarios(load: Load) -> dict:
+    """Each row: a request maker, or None for a conversation (conversation_of)."""
     board = f"/v1/leaderboards/{SEASON}"
     new_best = itertools.count(NEW_BEST_FROM)
     gems = json.dumps({"sku_id": "gems", "quantity": 1})
-    holder_tokens = [wallet_tokens[h] for h in holders]
-    buyer_tokens = [wallet_tokens[b] for b in buyers]
-    scenarios = {
+    holder_tokens = [load.wallet_tokens[h] for h in load.holders]
+    return {
         "/healthz": lambda: get("/healthz"),
         "submit score, best, random": lambda: post(
-            f"{board}/scores", f'{{"score": {random.randrange(2 * 10**6)}}}', random.choice(tokens)
+            f"{board}/scores",
+            f'{{"score": {random.randrange(2 * 10**6)}}}',
+            random.choice(load.tokens),
         ),
         "submit score, new best every time": lambda: post(
-            f"{board}/scores", f'{{"score": {next(new_best)}}}', random.choice(tokens)
+            f"{board}/scores", f'{{"score": {next(new_best)}}}', random.choice(load.tokens)
         ),
         "top-10 read": lambda: get(f"{board}?limit=10"),
         "around-me read (5 each side)": lambda: get(
-            f"{board}/around/{random.choice(user_ids)}?radius=5"
+            f"{board}/around/{random.choice(load.user_ids)}?radius=5"
         ),
-        "/v1/me": lambda: get("/v1/me", random.choice(tokens)),
+        "/v1/me": lambda: get("/v1/me", random.choice(load.tokens)),
         "sign-in vs refresh exchange": None,
         "token refresh": None,
         "Steam ticket sign-in": lambda: post(
-            "/v1/auth/steam", json.dumps({"ticket": random.choice(tickets)}), None
+            "/v1/auth/steam", json.dumps({"ticket": random.choice(load.tickets)}), None
         ),
         "wallet spend, one hot wallet": lambda: post(
-            "/v1/me/wallet/spend", gems, wallet_tokens[hot]
+            "/v1/me/wallet/spend", gems, load.wallet_tokens[load.hot]
         ),
         "wallet spend, 1,000 wallets": lambda: post(
             "/v1/me/wallet/spend", gems, random.choice(holder_tokens)
         ),
         "Steam purchase (init + finalize)": None,
     }
+
+
+def conversation_of(name: str, args, side: Side, load: Load):
+    """The conversation factory of a multi-request row (None for the others): refresh chains
+    are made once per side and row, and handed to the connections of every burst in turn."""
+    if name in ("sign-in vs refresh exchange", "token refresh"):
+        if not side.chains:
+            tokens = refresh_tokens(side.port, load.tickets, args.connections)
+            side.chains = [RefreshChain(token) for token in tokens]
+        turn = itertools.cycle(side.chains)
+        return lambda: next(turn)
+    if name == "Steam purchase (init + finalize)":
+        buyer_tokens = [load.wallet_tokens[b] for b in load.buyers]
+        return lambda: SteamPurchase(load.steam, buyer_tokens)
+    return None
+
+
+def run_rows(args, sides: dict[str, Side], load: Load) -> dict[str, list]:
+    """Every row for every side: bursts alternate between the sides (one burst of
+    --seconds when there is one side)."""
     wanted = args.only.split(",") if args.only else None
-    rows = []
-    for name, make in scenarios.items():
+    rounds = args.rounds if len(sides) > 1 else 1
+    spying = args.profile if len(sides) == 1 else None  # py-spy one server only
+    tables: dict[str, list] = {side: [] for side in sides}
+    for name, make in scenarios(load).items():
         if wanted and name != "/healthz" and not any(w in name for w in wanted):
             continue
-        conversation = None
-        if name in ("sign-in vs refresh exchange", "token refresh"):
-            chains = iter(refresh_tokens(args.port, tickets, 2 * args.connections))
-            conversation = lambda chains=chains: RefreshChain(next(chains))  # noqa: E731
-        elif make is None:
-            conversation = lambda: SteamPurchase(steam, buyer_tokens)  # noqa: E731
-        warm = 1 if conversation is None else 0.5
-        asyncio.run(drive(args.port, make, warm, args.connections, conversation=conversation))
-        spy = profile(args.profile, name, pid, args.seconds)
-        figures = asyncio.run(
-            drive(args.port, make, args.seconds, args.connections, conversation=conversation)
-        )
-        rows.append((name, *figures))
-        if spy is not None:
-            spy.wait()
-    return rows
+        samples = {side: [] for side in sides}
+        spent = dict.fromkeys(sides, 0.0)
+        errors = dict.fromkeys(sides, 0)
+        for side in sides.values():  # warm up
+            talk = conversation_of(name, args, side, load)
+            asyncio.run(drive(side.port, make, 0.5, args.connections, conversation=talk))
+        for turn in range(rounds):
+            order = list(sides.items())  # who goes first alternates: no side always warmer
+            for side_name, side in order if turn % 2 == 0 else order[::-1]:
+                talk = conversation_of(name, args, side, load)
+                spy = profile(spying, name, side.pid, args.seconds)
+                started = time.perf_counter()
+                *_, failed = asyncio.run(
+                    drive(
+                        side.port,
+                        make,
+                        args.seconds / rounds,
+                        args.connections,
+                        conversation=talk,
+                        samples=samples[side_name],
+                    )
+                )
+                spent[side_name] += time.perf_counter() - started
+                errors[side_name] += failed
+                if spy is not None:
+                    spy.wait()
+        for side_name in sides:
+            cuts = statistics.quantiles(samples[side_name], n=100)
+            rate = len(samples[side_name]) / spent[side_name]
+            tables[side_name].append(
+                (name, rate, cuts[49] * 1000, cuts[98] * 1000, errors[side_name])
+            )
+    return tables
 
 
 if __name__ == "__main__":

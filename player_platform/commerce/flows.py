@@ -78,8 +78,9 @@ def init_steam(
     language: str,
     clock: Clock = utcnow,
 ) -> orders.Purchase:
-    """A pending order, then Steam's InitTxn: the client shows the overlay. An order Steam
-    refused is kept as failed (402 steam_txn_failed)."""
+    """A pending order (committed first), then Steam's InitTxn: the client shows the overlay.
+    An order Steam refused is kept as failed (402 steam_txn_failed); an accepted one needs no
+    second write (service.steam_init_answer)."""
     start = db.transaction(
         functools.partial(
             service.open_steam_order,
@@ -90,7 +91,6 @@ def init_steam(
             now=clock(),
         )
     )
-    record = functools.partial(service.record_steam_init, order_id=start.order_id)
     try:
         params = steam.init_txn(
             order_id=start.steam_order_id,
@@ -100,9 +100,13 @@ def init_steam(
             lines=start.lines,
         )
     except SteamTxnFailed:
-        db.transaction(functools.partial(record, params=None, now=clock()))
+        db.transaction(
+            functools.partial(
+                service.record_steam_init_refused, order_id=start.order.id, now=clock()
+            )
+        )
         raise
-    return db.transaction(functools.partial(record, params=params, now=clock()))
+    return service.steam_init_answer(start, params)
 
 
 def finalize_steam(

@@ -70,32 +70,6 @@ def create_order(
     provider_data: dict[str, Any] | None = None,
 ) -> Order | None:
     """A pending order; None when (provider, provider_order_id) already has one."""
-    order_id = insert_order(
-        session,
-        user_id=user_id,
-        provider=provider,
-        currency=currency,
-        lines=lines,
-        now=now,
-        provider_order_id=provider_order_id,
-        provider_data=provider_data,
-    )
-    return None if order_id is None else lock(session, order_id)
-
-
-def insert_order(
-    session: Session,
-    *,
-    user_id: uuid.UUID,
-    provider: str,
-    currency: str,
-    lines: list[tuple[Sku, int, int]],
-    now: datetime,
-    provider_order_id: str | None = None,
-    provider_data: dict[str, Any] | None = None,
-) -> uuid.UUID | None:
-    """``create_order`` without loading the order back: its id (the row is this
-    transaction's until it commits); None when (provider, provider_order_id) has one."""
     order_id = session.execute(
         insert_for(session, Order.__table__)
         .values(
@@ -127,7 +101,7 @@ def insert_order(
             )
         )
     session.flush()
-    return order_id
+    return lock(session, order_id)
 
 
 def lock(session: Session, order_id: uuid.UUID) -> Order:

@@ -39,7 +39,7 @@ STEAM_FAILED = ("Failed", "Refunded", "Chargedback")
 class SteamStart:
     """A pending Steam order and what InitTxn needs."""
 
-    order_id: uuid.UUID
+    order: Order  # as committed: pending, with its items
     steam_order_id: int
     steam_id: str
     currency: str
@@ -75,7 +75,7 @@ def open_steam_order(
         if sku.steam_item_id is None:
             raise Invalid(f"{sku.sku_id} is not sold on Steam.", code="not_sold_on_steam")
     steam_order_id = secrets.randbits(63)
-    order_id = orders.insert_order(
+    order = orders.create_order(
         session,
         user_id=user_id,
         provider="steam",
@@ -86,20 +86,21 @@ def open_steam_order(
         now=now,
     )
     txn_lines = [TxnLine(s.steam_item_id, q, a, s.name) for s, q, a in lines]
-    return SteamStart(order_id, steam_order_id, steam_id, currency, txn_lines)
+    return SteamStart(order, steam_order_id, steam_id, currency, txn_lines)
 
 
-def record_steam_init(
-    session: Session, *, order_id: uuid.UUID, params: dict[str, Any] | None, now: datetime
-) -> orders.Purchase:
-    """What InitTxn answered: its transid, or (``params`` None: Steam refused) a failed order."""
-    order = orders.lock(session, order_id)
-    if params is None:
-        orders.fail(order, reason="steam:init_refused", now=now)
-        return orders.Purchase(order, [])
-    order.provider_data = {**order.provider_data, "transid": str(params.get("transid", ""))}
+def steam_init_answer(start: SteamStart, params: dict[str, Any]) -> orders.Purchase:
+    """What the client needs after InitTxn: the pending order and Steam's payment parameters.
+    Nothing is written: Steam's transid is stored with the order's outcome (record_steam_txn),
+    from QueryTxn, which repeats it."""
+    order = start.order
     payment = {"provider": "steam", "orderid": order.provider_order_id, **_str(params)}
     return orders.Purchase(order, [], payment)
+
+
+def record_steam_init_refused(session: Session, *, order_id: uuid.UUID, now: datetime) -> None:
+    """Steam refused InitTxn: the order is kept, failed (402 steam_txn_failed)."""
+    orders.fail(orders.lock(session, order_id), reason="steam:init_refused", now=now)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ def record_steam_txn(
     order = orders.lock(session, order_id)
     if order.status != "pending":
         return orders.Purchase(order, orders.order_entitlements(session, order.id))
+    if txn.get("transid") and "transid" not in order.provider_data:
+        order.provider_data = {**order.provider_data, "transid": str(txn["transid"])}
     status = txn.get("status")
     if status in STEAM_FAILED:
         orders.fail(order, reason=f"steam:{status}", now=now)
