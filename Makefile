@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
-	$(PY) bench/auth_flow.py --url http://127.0.0.1:$(PORT)
+	$(PY) bench/auth_flow.py
 
 clean:
 	rm -rf $(VENV) var .cache

@@ -165,6 +165,21 @@ def serve_api(settings: Settings, steam_url: str, log_path: str) -> subprocess.P
     raise SystemExit(f"the API did not start: see {log_path}")
 
 
+def bench_settings(database_url: str, redis_url: str, storage_url: str, steam_url: str):
+    """The benchmark's Platform settings: the fake Steam at ``steam_url``, jobs queued."""
+    return Settings(
+        env="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        storage_url=storage_url,
+        secret_key=SECRET,
+        jobs_inline=False,
+        steam_api_url=steam_url,
+        steam_api_key=fake_steam.PUBLISHER_KEY,
+        steam_app_id=fake_steam.APP_ID,
+    )
+
+
 def run(threads: int, seconds: float, operation: Callable[[random.Random], None]) -> dict:
     latencies: list[float] = []
     errors = [0]
@@ -214,17 +229,7 @@ def main() -> None:
 
     steam = fake_steam.FakeSteam()
     with serve(fake_steam.steam_app(steam)) as steam_url, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            env="test",
-            database_url=scratch_database(),
-            redis_url=REDIS_URL,
-            storage_url=f"file://{tmp}",
-            secret_key=SECRET,
-            jobs_inline=False,
-            steam_api_url=steam_url,
-            steam_api_key=fake_steam.PUBLISHER_KEY,
-            steam_app_id=fake_steam.APP_ID,
-        )
+        settings = bench_settings(scratch_database(), REDIS_URL, f"file://{tmp}", steam_url)
         platform = Platform.from_settings(settings)
         platform.redis.flushdb()
         buyers, hot, holders = seed(platform)

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import redis
 import sqlalchemy as sa
@@ -62,19 +63,26 @@ SERVERS = {
 }
 
 
-def seed(url: str) -> tuple[list[str], list[str]]:
-    """100,000 players with scores, and access tokens for the first TOKENS of them."""
-    db = Database.from_url(url)
-    now = utcnow()
-    users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(PLAYERS)]
-    season_id = uuid.uuid4()
-    signer = TokenSigner(
+def bench_signer() -> TokenSigner:
+    """The token signer of a server started with ``running_server`` (PP_SECRET_KEY=SECRET)."""
+    return TokenSigner(
         secret=SECRET,
         issuer="player-platform",
         audience="player-platform",
         lifetime_seconds=3600,
         refresh_days=1,
     )
+
+
+def seed(
+    url: str, *, players: int = PLAYERS, redis_url: str = REDIS_URL
+) -> tuple[list[str], list[str]]:
+    """``players`` players with scores, and access tokens for the first TOKENS of them."""
+    db = Database.from_url(url)
+    now = utcnow()
+    users = [{"id": uuid.uuid4(), "display_name": f"player{i}"} for i in range(players)]
+    season_id = uuid.uuid4()
+    signer = bench_signer()
     tokens = []
     with db.unit_of_work() as session:
         session.execute(insert(User), users)
@@ -122,7 +130,7 @@ def seed(url: str) -> tuple[list[str], list[str]]:
                 )
             )
         session.execute(insert(RefreshToken), families)
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
     with db.unit_of_work() as session:
         lifecycle.rebuild_index(
@@ -132,38 +140,62 @@ def seed(url: str) -> tuple[list[str], list[str]]:
     return tokens, [str(u["id"]) for u in users]
 
 
-async def drive(port, make, seconds, connections):
+class Conversation(Protocol):
+    """An operation of several requests on one connection (sign-in chains, purchases)."""
+
+    def request(self) -> bytes: ...
+
+    def answer(self, ok: bool, body: bytes) -> bool:
+        """Take the answer to the last request; True when the operation is complete (an
+        operation that failed is complete too, and counted as an error)."""
+
+
+async def drive(port, make, seconds, connections, *, conversation=None, samples=None):
+    """Requests from ``make()`` on ``connections`` keep-alive connections for ``seconds``:
+    (operations/s, p50 ms, p99 ms, errors). With ``conversation`` (a factory of one
+    Conversation per connection) an operation is every request until it says complete.
+    ``samples``: a list that receives every operation's latency (s), to pool several runs."""
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
 
     async def one() -> None:
         nonlocal errors
+        talk = conversation() if conversation is not None else None
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.perf_counter() < deadline:
-            request = make()
-            started = time.perf_counter()
+        started, failed = None, False
+        while time.perf_counter() < deadline or started is not None:
+            request = talk.request() if talk is not None else make()
+            started = time.perf_counter() if started is None else started
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            errors += not head.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2"))
+            body = await reader.readexactly(length)
+            ok = head.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2"))
+            failed |= not ok
+            if talk is None or talk.answer(ok, body):
+                latencies.append(time.perf_counter() - started)
+                errors += failed
+                started, failed = None, False
         writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(connections)))
     elapsed = time.perf_counter() - started
+    if samples is not None:
+        samples.extend(latencies)
     cuts = statistics.quantiles(latencies, n=100)
     return len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors
 
 
-def get(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+def get(path: str, token: str | None = None) -> bytes:
+    auth = "" if token is None else f"Authorization: Bearer {token}\r\n"
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n".encode()
 
 
-def post(path: str, body: str, token: str) -> bytes:
+def post(path: str, body: str, token: str | None) -> bytes:
+    auth = "" if token is None else f"Authorization: Bearer {token}\r\n"
     return (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
     ).encode()
 
@@ -195,7 +227,7 @@ def profile(directory: str | None, name: str, pid: int, seconds: float):
     if directory is None:
         return None
     Path(directory).mkdir(parents=True, exist_ok=True)
-    out = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name).strip("-") + ".txt")
+    out = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
     command = [
         str(Path(sys.executable).parent / "py-spy"),
         "record",
@@ -228,10 +260,19 @@ def fresh_database(name: str) -> str:
 
 @contextmanager
 def running_server(
-    args: argparse.Namespace, server: str, *, database_url: str, redis_url: str, **env: str
+    args: argparse.Namespace,
+    server: str,
+    *,
+    database_url: str,
+    redis_url: str,
+    port: int | None = None,
+    root: Path = ROOT,
+    **env: str,
 ) -> Iterator[subprocess.Popen]:
-    """``server`` (a key of SERVERS) on ``args.port`` with ``args.workers`` x ``args.threads``,
-    answering /healthz; its output goes to ``args.server_log``; stopped on leaving."""
+    """``server`` (a key of SERVERS) serving ``root``'s wsgi:app on ``port`` (default
+    ``args.port``) with ``args.workers`` x ``args.threads``, answering /healthz; its output goes
+    to ``args.server_log``; stopped on leaving."""
+    port = args.port if port is None else port
     env = {
         **os.environ,
         "PP_ENV": "development",
@@ -243,33 +284,46 @@ def running_server(
         **env,
     }
     command = SERVERS[server].format(
-        venv=Path(sys.executable).parent, port=args.port, workers=args.workers, threads=args.threads
+        venv=Path(sys.executable).parent, port=port, workers=args.workers, threads=args.threads
     )
-    with open(args.server_log, "wb") as log:  # the access log, out of the way
-        process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stderr=log, stdout=log)
+    with open(args.server_log, "ab") as log:  # the access log, out of the way
+        process = subprocess.Popen(shlex.split(command), cwd=root, env=env, stderr=log, stdout=log)
         try:
             for _ in range(100):
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
                 except OSError:
                     time.sleep(0.2)
             yield process
         finally:
             process.terminate()
-            process.wait()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # granian sometimes hangs in its shutdown
+                process.kill()
+                process.wait()
 
 
-def print_ratio_table(rows: list[tuple[str, float, float, float, int]]) -> None:
+def print_ratio_table(
+    rows: list[tuple[str, float, float, float, int]], reference: dict[str, str] | None = None
+) -> None:
     """One row a scenario with its share of the first row (/healthz, measured in the same run),
-    then the command that produced the figures."""
+    then the command that produced the figures. ``reference``: an extra column by scenario
+    name (a peer's figures)."""
     health = rows[0][1]
-    head = f"| {'scenario':<22} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
-    print(head + " of /healthz |")
-    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|-------------|")
+    width = max(22, *(len(row[0]) for row in rows))
+    head = f"| {'scenario':<{width}} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
+    extra = " reference |" if reference is not None else ""
+    print(head + " of /healthz |" + extra)
+    rule = f"|{'-' * (width + 2)}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|-------------|"
+    print(rule + ("-----------|" if reference is not None else ""))
     for name, rate, p50, p99, errors in rows:
-        line = f"| {name:<22} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |"
-        print(f"{line} {rate / health:10.0%} |")
+        line = f"| {name:<{width}} | {rate:8.0f} | {p50:7.2f} | {p99:7.2f} | {errors:6d} |"
+        line = f"{line} {rate / health:10.2f}x |"
+        if reference is not None:
+            line += f" {reference.get(name, '-')} |"
+        print(line)
     print("\ncommand: " + shlex.join([Path(sys.executable).name, *sys.argv]))
 
 

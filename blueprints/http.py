@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from flask import current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
@@ -53,6 +55,20 @@ def access_claims(token: str) -> AccessClaims:
     claims = platform().tokens.verify(token, now=utcnow())
     g.access_claims = (token, claims)
     return claims
+
+
+def json_response(body: object) -> Response:
+    """``body`` as JSON, written by orjson, for the hot routes instead of a marshmallow dump.
+
+    The values must be known-good (ints, str, uuid, ISO dates, JSON metadata) and the shape
+    exactly the route's documented schema (test_fuzz checks every response against the OpenAPI
+    document); orjson writes them about ten times faster than a Nested(many) dump + json.dumps.
+    """
+    try:
+        data = orjson.dumps(body)
+    except TypeError:  # an integer beyond 64 bits inside a player's metadata
+        data = json.dumps(body, default=str).encode()
+    return Response(data, mimetype="application/json")
 
 
 def api_key() -> str | None:
@@ -103,18 +119,25 @@ def optional_player() -> Actor | None:
     return current_player() if bearer_token() is not None else None
 
 
-def _actor(slot: str, resolve: Callable[..., Actor]) -> Actor:
+def current_claims() -> AccessClaims:
+    """The verified claims of the request's access token (401 without a valid one); whether
+    its session is still open is for ``authenticate`` (or ``sessions.profile``) to check."""
     token = bearer_token()
     if token is None:
         raise Unauthorized(
             "Send an access token: Authorization: Bearer <token>.", code="unauthorized"
         )
+    return access_claims(token)
+
+
+def _actor(slot: str, resolve: Callable[..., Actor]) -> Actor:
+    claims = current_claims()
     with platform().db.unit_of_work() as session:
         for name in (slot, "actor"):  # a full actor serves a reader too
             cached = g.get(name)
             if cached is not None and cached[0] is session:
                 return cached[1]
-        actor = resolve(session, access_claims(token), now=utcnow())
+        actor = resolve(session, claims, now=utcnow())
         setattr(g, slot, (session, actor))
     return actor
 

@@ -157,6 +157,8 @@ def healthz() -> Response:
 def readyz() -> Response:
     p = platform()
     checks = {"database": _database_ok, "redis": lambda: p.redis.ping(), "storage": p.storage.check}
+    if p.jobs.redis is not p.redis:  # PP_QUEUE_REDIS_URL: RQ's own Redis
+        checks["queue_redis"] = lambda: p.jobs.redis.ping()
     down = [name for name, check in checks.items() if not _passes(name, check)]
     if down:
         response = jsonify(

@@ -39,6 +39,13 @@ class Settings:
     env: str = "development"
     database_url: str = EMBEDDED_DATABASE_URL
     redis_url: str = EMBEDDED_REDIS_URL
+    # PP_REDIS_URL names any node of a Redis Cluster (redis.cluster.RedisCluster).
+    redis_cluster: bool = False
+    # RQ's Redis (RQ does not support Cluster): PP_REDIS_URL when unset.
+    queue_redis_url: str | None = None
+    # A PostgreSQL read replica for the routes where a stale read is harmless (db.py
+    # replica_session); the primary when unset.
+    database_replica_url: str | None = None
     storage_url: str = EMBEDDED_STORAGE_URL
     public_url: str = "http://127.0.0.1:8000"
     s3_endpoint_url: str | None = None
@@ -194,6 +201,11 @@ class Settings:
         return self.redis_url == EMBEDDED_REDIS_URL
 
     @property
+    def jobs_redis_url(self) -> str:
+        """Where RQ's queues live: PP_QUEUE_REDIS_URL, else the one Redis."""
+        return self.queue_redis_url or self.redis_url
+
+    @property
     def run_jobs_inline(self) -> bool:
         return self.redis_in_process if self.jobs_inline is None else self.jobs_inline
 
@@ -207,6 +219,7 @@ class Settings:
             )
         if self.ugc_report_threshold < 1 or self.ugc_claim_seconds < 1:
             raise ConfigError("PP_UGC_REPORT_THRESHOLD and PP_UGC_CLAIM_SECONDS must be 1 or more")
+        self._check_cluster()
         if not self.production:
             return
         if self.password_hash_cost != "standard":
@@ -223,6 +236,14 @@ class Settings:
                 raise ConfigError(f"production refuses the embedded default of {name}: set it")
         if len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ConfigError("PP_SECRET_KEY must be at least 32 characters in production")
+
+    def _check_cluster(self) -> None:
+        if not self.redis_cluster:
+            return
+        if self.redis_in_process:
+            raise ConfigError("PP_REDIS_CLUSTER needs PP_REDIS_URL naming a node of the cluster")
+        if self.queue_redis_url is None and not self.run_jobs_inline:
+            raise ConfigError("PP_REDIS_CLUSTER needs PP_QUEUE_REDIS_URL: RQ cannot use a cluster")
 
 
 def development_secret(path: Path = DEVELOPMENT_SECRET_FILE) -> str:

@@ -145,29 +145,20 @@ _current: ContextVar[Session | None] = ContextVar("unit_of_work", default=None)
 class Database:
     """One engine and session factory; ``unit_of_work()`` is the only place that commits."""
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(self, bind: Engine | Connection, *, replica: Engine | None = None) -> None:
         self.bind = bind
+        self.replica = replica
         options = (
             {"join_transaction_mode": "create_savepoint"} if isinstance(bind, Connection) else {}
         )
         self.sessions = sessionmaker(bind=bind, expire_on_commit=False, **options)
+        self.replica_sessions = (
+            sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
+        )
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_pragmas)
-        else:
-            # A database that does not answer fails the request in seconds (503), not minutes.
-            engine = create_engine(
-                url,
-                pool_size=10,
-                max_overflow=20,
-                pool_pre_ping=True,
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-            )
-        return cls(engine)
+    def from_url(cls, url: str, *, replica: str | None = None) -> Database:
+        return cls(_engine(url), replica=_engine(replica, read_only=True) if replica else None)
 
     @property
     def dialect(self) -> str:
@@ -186,13 +177,19 @@ class Database:
             return
         session = self.sessions()
         token = _current.set(session)
+        committed = False
         try:
             yield session
             # A read served from caches never began a transaction: nothing to commit.
             if session.in_transaction() or session.new or session.dirty or session.deleted:
                 session.commit()
+            committed = True
         except DomainError as error:
-            session.commit() if error.persist else session.rollback()
+            if error.persist:  # its effects stand (a revoked family), and so do their callbacks
+                session.commit()
+                committed = True
+            else:
+                session.rollback()
             raise
         except BaseException:
             session.rollback()
@@ -201,8 +198,40 @@ class Database:
             _current.reset(token)
             callbacks = session.info.pop("after_commit", [])
             session.close()
-        for callback in callbacks:
-            callback()
+            if committed:
+                for callback in callbacks:
+                    callback()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A pooled connection outside any transaction: each statement commits on its own.
+
+        For a request whose SQL is one statement (a read, or a write that holds alone): it
+        saves the BEGIN and COMMIT round trips of a unit of work (two of the four a /v1/me
+        spent). Inside an open unit of work, or on a database bound to one connection (the
+        tests' rolled-back transaction), it joins that unit of work instead.
+        """
+        if isinstance(self.bind, Connection) or _current.get() is not None:
+            with self.unit_of_work() as session:
+                yield session.connection()
+            return
+        with self.bind.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def replica_session(self) -> Iterator[Session]:
+        """A read-only session on the read replica (PP_DATABASE_REPLICA_URL), for the routes
+        where a read a moment stale is harmless: the catalog, closed seasons' archives, UGC
+        listings. Never for money, sessions or a read that decides a write. Without a replica it
+        is the unit of work on the primary. Nothing it does is written (its transactions are read
+        only)."""
+        if self.replica_sessions is None:
+            with self.unit_of_work() as session:
+                yield session
+            return
+        with self.replica_sessions() as session:
+            yield session
+            session.commit()  # ends the read-only transaction, keeping what it loaded
 
     def transaction(self, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
         """Run ``work(session)`` in a unit of work of its own and return what it returns; when
@@ -234,6 +263,23 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
+
+
+def _engine(url: str, *, read_only: bool = False) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # A database that does not answer fails the request in seconds (503), not minutes.
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if read_only:  # every transaction of these connections refuses writes
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def database_unreachable(error: Exception) -> bool:

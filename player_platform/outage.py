@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
+from redis.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import ConnectionError, TimeoutError
 from redis.retry import Retry
 
@@ -107,7 +108,37 @@ class GuardedPipeline(Pipeline):
         return self.breaker.call(super().execute, raise_on_error)
 
 
-def guarded_client(url: str, **options: Any) -> GuardedRedis:
+class GuardedRedisCluster(RedisCluster):
+    """A Redis Cluster client whose commands and pipelines go through its ``breaker``: one
+    breaker for the whole cluster, since any node down fails the requests that need it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.breaker = Breaker()  # before the parent's start, which already sends commands
+        super().__init__(*args, **kwargs)
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return self.breaker.call(super().execute_command, *args, **kwargs)
+
+    def pipeline(self, transaction: bool | None = None, shard_hint: Any = None) -> ClusterPipeline:
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        pipe.__class__ = GuardedClusterPipeline  # built by the parent, with all its settings
+        pipe.breaker = self.breaker
+        return pipe
+
+
+class GuardedClusterPipeline(ClusterPipeline):
+    breaker: Breaker
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return self.breaker.call(super().execute, raise_on_error)
+
+
+def guarded_client(url: str, *, cluster: bool = False, **options: Any) -> Redis | RedisCluster:
+    """A client of the Redis at ``url`` (of the cluster ``url`` is a node of, with
+    ``cluster``) behind a breaker of its own."""
+    if cluster:
+        # Cluster retries are its own (MOVED, ASK, a failover): one, without backoff.
+        return GuardedRedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **options)
     client = GuardedRedis.from_url(url, retry=Retry(NoBackoff(), 1), **options)
     client.breaker = Breaker()
     return client

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -26,13 +27,36 @@ class ProviderUnavailable(Unavailable):
     code = "provider_unavailable"
 
 
+class _Session(requests.Session):
+    """A requests session that reads its environment settings (proxies, ``no_proxy``, CA
+    bundle) once per origin, not on every call: requests looks them up per request, which was
+    ~15 % of a Steam sign-in's CPU (three calls). The environment does not change under a
+    running process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def merge_environment_settings(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        origin = urlsplit(url)[:2]
+        settings = self._environment.get(origin)
+        if settings is None:
+            settings = super().merge_environment_settings(url, {}, None, None, None)
+            self._environment[origin] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+
 class Outbound:
     """A pooled HTTP session for one provider, named in logs and errors."""
 
     def __init__(self, provider: str, *, timeout: tuple[float, float] = TIMEOUT) -> None:
         self.provider = provider
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = _Session()
         self.http.headers["User-Agent"] = "player-platform/1"
 
     def request(

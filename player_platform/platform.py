@@ -8,6 +8,7 @@ from functools import cached_property
 
 import fakeredis
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.epic import EpicOwnership
@@ -21,6 +22,7 @@ from player_platform.drops.helix import Helix
 from player_platform.feedback.service import FeedbackPolicy
 from player_platform.identity.epic import EpicVerifier
 from player_platform.identity.providers import SteamPolicy
+from player_platform.identity.session_cache import SessionCache
 from player_platform.identity.steam import SteamWebApi
 from player_platform.identity.steam_openid import SteamOpenId
 from player_platform.identity.twitch import TwitchOAuth
@@ -50,7 +52,7 @@ _in_process_server = fakeredis.FakeServer()
 class Platform:
     settings: Settings
     db: Database
-    redis: Redis
+    redis: Redis | RedisCluster  # leaderboards, rate limits, caches, sessions
     storage: Storage
     jobs: Jobs
     tokens: TokenSigner
@@ -65,10 +67,13 @@ class Platform:
         orders.REVERSAL_HOOKS["game_keys"] = functools.partial(
             key_refunds.undo_order_keys, return_unrevealed=settings.keys_return_unrevealed
         )
-        redis = connect_redis(settings.redis_url)
+        redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
+        db = db or Database.from_url(settings.database_url, replica=settings.database_replica_url)
+        cache = SessionCache(redis, ttl_seconds=settings.access_token_seconds)
+        db.sessions.configure(info={"session_cache": cache})
         return cls(
             settings=settings,
-            db=db or Database.from_url(settings.database_url),
+            db=db,
             redis=redis,
             storage=open_storage(
                 settings.storage_url,
@@ -78,7 +83,7 @@ class Platform:
                 s3_region=settings.s3_region,
             ),
             jobs=Jobs(
-                redis,
+                connect_queue_redis(settings) if settings.queue_redis_url else redis,
                 inline=settings.run_jobs_inline,
                 heartbeat_silence_seconds=settings.job_heartbeat_silence_seconds,
             ),
@@ -219,17 +224,25 @@ class Platform:
         return Helix.from_settings(self.settings)
 
 
-def connect_redis(url: str, *, read_timeout: float | None = 5) -> Redis:
-    """A client of the configured Redis. Requests give up on a read after ``read_timeout``
-    seconds and go through a circuit breaker, so they fail fast while Redis is down
-    (outage.py). An RQ worker blocks on BLPOP for minutes, so its connection passes None and
-    keeps redis-py's retries with backoff: it waits for Redis rather than failing fast."""
+def connect_redis(
+    url: str, *, cluster: bool = False, read_timeout: float | None = 5
+) -> Redis | RedisCluster:
+    """A client of the configured Redis (of the Redis Cluster ``url`` is a node of, with
+    ``cluster``). Requests give up on a read after ``read_timeout`` seconds and go through a
+    circuit breaker, so they fail fast while Redis is down (outage.py). An RQ worker blocks on
+    BLPOP for minutes, so its connection passes None and keeps redis-py's retries with backoff:
+    it waits for Redis rather than failing fast. RQ never gets a cluster (it cannot use one)."""
     if url == "memory://":
         return fakeredis.FakeRedis(server=_in_process_server)
     options = {"socket_connect_timeout": 2, "health_check_interval": 30}
     if read_timeout is None:
         return Redis.from_url(url, socket_timeout=None, **options)
-    return guarded_client(url, socket_timeout=read_timeout, **options)
+    return guarded_client(url, cluster=cluster, socket_timeout=read_timeout, **options)
+
+
+def connect_queue_redis(settings: Settings, *, read_timeout: float | None = 5) -> Redis:
+    """RQ's Redis: PP_QUEUE_REDIS_URL, else the one Redis (never a cluster)."""
+    return connect_redis(settings.jobs_redis_url, read_timeout=read_timeout)
 
 
 _current: Platform | None = None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure what the test suite talks to runs on loopback: PostgreSQL, Redis and the S3 server
-# (SeaweedFS) and clamd. Installs Debian packages that are missing; starts what is stopped.
+# (SeaweedFS), clamd and a 3-node Redis Cluster. Installs Debian packages that are missing; starts what is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +29,4 @@ redis-cli -h 127.0.0.1 -p 6379 ping
 
 scripts/start-s3.sh
 scripts/start-clamd.sh
+scripts/start-redis-cluster.sh

@@ -71,8 +71,12 @@ def _worker_number(worker_id: str) -> int:
 
 
 @pytest.fixture(scope="session")
-def database_url(worker_id: str) -> Iterator[str]:
-    name = f"pp_test_{SLOT}_{_worker_number(worker_id)}"
+def database_url(worker_id: str) -> str:
+    return fresh_database(f"pp_test_{SLOT}_{_worker_number(worker_id)}")
+
+
+def fresh_database(name: str) -> str:
+    """The URL of database ``name``, created empty (dropped first) and migrated to the head."""
     admin = sa.create_engine(ADMIN_DATABASE_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -80,10 +84,11 @@ def database_url(worker_id: str) -> Iterator[str]:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as error:
         unavailable("PostgreSQL", error)
+    finally:
+        admin.dispose()
     url = sa.make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     migrate(Settings(env="test", database_url=url))
-    yield url
-    admin.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")

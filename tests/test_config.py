@@ -114,3 +114,17 @@ def test_the_readme_documents_every_setting():
         if f"`PP_{f.name.upper()}`" not in readme
     ]
     assert missing == []
+
+
+def test_a_redis_cluster_needs_a_node_and_a_plain_redis_for_the_queues():
+    cluster = {"PP_REDIS_CLUSTER": "true", "PP_SECRET_KEY": "x" * 32}
+    with pytest.raises(ConfigError, match="naming a node"):
+        Settings.from_env(cluster)
+    with pytest.raises(ConfigError, match="PP_QUEUE_REDIS_URL"):
+        Settings.from_env({**cluster, "PP_REDIS_URL": "redis://node-1:6379"})
+    settings = Settings.from_env(
+        {**cluster, "PP_REDIS_URL": "redis://node-1:6379", "PP_QUEUE_REDIS_URL": "redis://q:6379"}
+    )
+    assert (settings.redis_cluster, settings.jobs_redis_url) == (True, "redis://q:6379")
+    one = Settings.from_env({"PP_REDIS_URL": "redis://one:6379", "PP_SECRET_KEY": "x" * 32})
+    assert one.jobs_redis_url == "redis://one:6379"

@@ -32,6 +32,7 @@ from tests import factories
 from tests.commerce.conftest import seed_catalog
 from tests.conftest import make_settings, unavailable
 from tests.fakes import serve
+from tests.identity.test_session_cache import READ, ban, refused, warm
 from tests.leaderboards.conftest import board_in_postgresql, board_in_redis
 from tests.private_servers import PrivatePostgres, PrivateRedis
 from tests.support import PASSWORD, bearer, login, register, signed_up, staff_tokens
@@ -268,6 +269,21 @@ def test_redis_down_under_load_is_no_500_and_the_index_catches_up(
     assert stale is not None and stale != in_postgresql
     _repair_and_rebuild(live_platform)
     assert board_in_redis(live_platform, season_id) == board_in_postgresql(live_platform, season_id)
+
+
+def test_with_redis_down_a_ban_stops_a_cached_token_and_stays_in_force_when_redis_is_back(
+    client, platform, private_redis
+):
+    player = signed_up(platform)
+    warm(client, platform, player)
+    private_redis.stop(keep_data=True)  # Redis saves the warm entry, as with persistence
+    assert ban(client, platform, player["user"]["id"]).status_code == 200
+    assert refused(client, player) == "account_banned"  # answered by PostgreSQL
+    private_redis.start()  # the entry saying "active" comes back with Redis...
+    _until_redis_answers(platform)
+    assert refused(client, player) == "account_banned"  # ...and is invalidated before a read
+    assert not platform.redis.exists(f"pp:{{u:{player['user']['id']}}}:auth")
+    assert client.get(READ, headers=bearer(signed_up(platform)["access_token"])).status_code == 200
 
 
 def test_a_season_closed_while_redis_is_down_has_its_index_dropped_once_redis_is_back(

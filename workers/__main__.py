@@ -11,7 +11,7 @@ from rq import Worker
 from player_platform.config import Settings
 from player_platform.jobs import QUEUES, Jobs
 from player_platform.logs import configure_logging
-from player_platform.platform import Platform, bind_current, connect_redis
+from player_platform.platform import Platform, bind_current, connect_queue_redis
 from workers import schedule
 
 
@@ -31,7 +31,7 @@ def main() -> None:
             target=schedule.run_forever, args=(platform.jobs, stop), name="scheduler", daemon=True
         ).start()
     # BLPOP waits up to the worker's TTL (minutes): no read timeout on the worker's connection.
-    connection = connect_redis(platform.settings.redis_url, read_timeout=None)
+    connection = connect_queue_redis(platform.settings, read_timeout=None)
     queues = Jobs(connection, inline=False)
     worker = Worker(
         [queues.queue(name) for name in args.queues],

@@ -53,7 +53,7 @@ class SkuCollection(MethodView):
     @bp.response(200, SkuPageSchema)
     def get(self, query):
         """The catalog: search `q` in names and descriptions, filter, sort"""
-        with platform().db.unit_of_work() as session:
+        with platform().db.replica_session() as session:
             page = catalog.search(session, **query)
             _with_supplier_offers(session, page.items)
             return page
@@ -65,7 +65,7 @@ class SkuItem(MethodView):
     @bp.alt_response(404, description="sku_not_found")
     def get(self, sku_id):
         """One active SKU with its prices"""
-        with platform().db.unit_of_work() as session:
+        with platform().db.replica_session() as session:
             sku = catalog.get_sku(session, sku_id, active_only=True)
             _with_supplier_offers(session, [sku])
             return sku

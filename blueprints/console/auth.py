@@ -62,7 +62,7 @@ def install(app: Flask) -> None:
 
 
 def idle_key(family_id: str) -> str:
-    return f"console:idle:{family_id}"
+    return f"pp:console-idle:{family_id}"
 
 
 def fingerprint(user: User) -> str:

@@ -1,7 +1,14 @@
 from flask.views import MethodView
 
 from blueprints.auth.schemas import EpicTokenSchema, SteamTicketSchema
-from blueprints.http import BEARER_AUTH, current_actor, origin, platform
+from blueprints.http import (
+    BEARER_AUTH,
+    current_actor,
+    current_claims,
+    json_response,
+    origin,
+    platform,
+)
 from blueprints.me import bp
 from blueprints.me.schemas import (
     EmailLinkSchema,
@@ -33,8 +40,9 @@ class Me(MethodView):
     @bp.alt_response(403, description="account_banned")
     def get(self):
         """The caller's profile with its linked identities"""
-        with platform().db.unit_of_work():
-            return service.profile(current_actor().user)
+        claims = current_claims()
+        with platform().db.autocommit() as connection:
+            return json_response(sessions.profile(connection, claims, now=utcnow()))
 
     @bp.doc(security=BEARER_AUTH)
     @bp.arguments(MeUpdateSchema)

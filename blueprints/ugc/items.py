@@ -30,7 +30,7 @@ class UgcListing(MethodView):
         """Published public items: filter by type, tag, text, creator; sort recent, top,
         downloads"""
         limit, cursor = query.pop("limit"), query.pop("cursor")
-        with platform().db.unit_of_work() as session:
+        with platform().db.replica_session() as session:
             return listing.list_public(
                 session, hot_lists(), filters=listing.Filters(**query), limit=limit, cursor=cursor
             )

@@ -6,6 +6,7 @@ from blueprints.http import (
     current_player,
     current_server,
     idempotent,
+    json_response,
     origin,
     platform,
 )
@@ -64,9 +65,13 @@ class SpendFromWallet(MethodView):
     def post(self, body):
         """Spend a consumable: the new balance (takes an Idempotency-Key)"""
         with platform().db.unit_of_work() as session:
-            user_id = current_player().id
-            catalog.get_sku(session, body["sku_id"])
-            return wallet.spend(session, user_id=user_id, now=utcnow(), **body)
+            user_id, now = current_player().id, utcnow()
+            spent = wallet.spend_if_funded(session, user_id=user_id, now=now, **body)
+            if spent is None:  # nothing spent: the full path says why (or spends)
+                catalog.get_sku(session, body["sku_id"])
+                spent = wallet.spend(session, user_id=user_id, now=now, **body)
+            balance = {"sku_id": spent.sku_id, "balance": spent.balance}
+        return json_response(balance)
 
 
 @bp.route("/me/ledger")

@@ -133,8 +133,9 @@ def init_steam(
     language: str,
     clock: Clock = utcnow,
 ) -> orders.Purchase:
-    """A pending order, then Steam's InitTxn: the client shows the overlay. An order Steam
-    refused is kept as failed (402 steam_txn_failed)."""
+    """A pending order (committed first), then Steam's InitTxn: the client shows the overlay.
+    An order Steam refused is kept as failed (402 steam_txn_failed); an accepted one needs no
+    second write (service.steam_init_answer)."""
     start = db.transaction(
         functools.partial(
             service.open_steam_order,
@@ -145,7 +146,6 @@ def init_steam(
             now=clock(),
         )
     )
-    record = functools.partial(service.record_steam_init, order_id=start.order_id)
     try:
         params = steam.init_txn(
             order_id=start.steam_order_id,
@@ -155,9 +155,13 @@ def init_steam(
             lines=start.lines,
         )
     except SteamTxnFailed:
-        db.transaction(functools.partial(record, params=None, now=clock()))
+        db.transaction(
+            functools.partial(
+                service.record_steam_init_refused, order_id=start.order.id, now=clock()
+            )
+        )
         raise
-    return db.transaction(functools.partial(record, params=params, now=clock()))
+    return service.steam_init_answer(start, params)
 
 
 def finalize_steam(
@@ -171,13 +175,15 @@ def finalize_steam(
     clock: Clock = utcnow,
 ) -> orders.Purchase:
     """After the overlay: QueryTxn and FinalizeTxn, then the order is fulfilled (once)."""
-    current = db.transaction(
-        functools.partial(service.steam_order, user_id=user_id, order_id=order_id)
+    state = db.transaction(
+        functools.partial(service.steam_order_state, user_id=user_id, order_id=order_id)
     )
-    if current.order.status != "pending":
-        return current
-    txn = service.ask_steam(steam, int(current.order.provider_order_id))
-    return _record_steam(db, current.order.id, txn, storage=storage, jobs=jobs, clock=clock)
+    if state.status != "pending":
+        return db.transaction(
+            functools.partial(service.steam_order, user_id=user_id, order_id=order_id)
+        )
+    txn = service.ask_steam(steam, state.steam_order_id)
+    return _record_steam(db, order_id, txn, storage=storage, jobs=jobs, clock=clock)
 
 
 def verify_receipt(

@@ -26,7 +26,7 @@ from player_platform.audit.service import Origin
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.models import Order, Sku
 from player_platform.commerce.steam import SteamMicroTxn, SteamTxnFailed, TxnLine
-from player_platform.errors import Conflict, Invalid, PaymentRequired
+from player_platform.errors import Conflict, Invalid, NotFound, PaymentRequired
 from player_platform.identity.models import Identity
 from player_platform.jobs import Jobs
 from storage import Storage
@@ -39,7 +39,7 @@ STEAM_FAILED = ("Failed", "Refunded", "Chargedback")
 class SteamStart:
     """A pending Steam order and what InitTxn needs."""
 
-    order_id: uuid.UUID
+    order: Order  # as committed: pending, with its items
     steam_order_id: int
     steam_id: str
     currency: str
@@ -86,20 +86,44 @@ def open_steam_order(
         now=now,
     )
     txn_lines = [TxnLine(s.steam_item_id, q, a, s.name) for s, q, a in lines]
-    return SteamStart(order.id, steam_order_id, steam_id, currency, txn_lines)
+    return SteamStart(order, steam_order_id, steam_id, currency, txn_lines)
 
 
-def record_steam_init(
-    session: Session, *, order_id: uuid.UUID, params: dict[str, Any] | None, now: datetime
-) -> orders.Purchase:
-    """What InitTxn answered: its transid, or (``params`` None: Steam refused) a failed order."""
-    order = orders.lock(session, order_id)
-    if params is None:
-        orders.fail(order, reason="steam:init_refused", now=now)
-        return orders.Purchase(order, [])
-    order.provider_data = {**order.provider_data, "transid": str(params.get("transid", ""))}
+def steam_init_answer(start: SteamStart, params: dict[str, Any]) -> orders.Purchase:
+    """What the client needs after InitTxn: the pending order and Steam's payment parameters.
+    Nothing is written: Steam's transid is stored with the order's outcome (record_steam_txn),
+    from QueryTxn, which repeats it."""
+    order = start.order
     payment = {"provider": "steam", "orderid": order.provider_order_id, **_str(params)}
     return orders.Purchase(order, [], payment)
+
+
+def record_steam_init_refused(session: Session, *, order_id: uuid.UUID, now: datetime) -> None:
+    """Steam refused InitTxn: the order is kept, failed (402 steam_txn_failed)."""
+    orders.fail(orders.lock(session, order_id), reason="steam:init_refused", now=now)
+
+
+@dataclass(frozen=True)
+class SteamOrderState:
+    status: str
+    steam_order_id: int
+
+
+def steam_order_state(
+    session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID
+) -> SteamOrderState:
+    """What finalize checks before asking Steam, in one row read (no items, no grants): the
+    caller's Steam order's status and Steam orderid; 404 and 422 as ``steam_order``."""
+    row = session.execute(
+        select(Order.user_id, Order.provider, Order.status, Order.provider_order_id).where(
+            Order.id == order_id
+        )
+    ).first()
+    if row is None or row.user_id != user_id:
+        raise NotFound("No such order.", code="order_not_found")
+    if row.provider != "steam":
+        raise Invalid("This is not a Steam order.", code="not_a_steam_order")
+    return SteamOrderState(row.status, int(row.provider_order_id))
 
 
 def steam_order(session: Session, *, user_id: uuid.UUID, order_id: uuid.UUID) -> orders.Purchase:
@@ -139,6 +163,8 @@ def record_steam_txn(
     order = orders.lock(session, order_id)
     if order.status != "pending":
         return orders.Purchase(order, orders.order_entitlements(session, order.id))
+    if txn.get("transid") and "transid" not in order.provider_data:
+        order.provider_data = {**order.provider_data, "transid": str(txn["transid"])}
     status = txn.get("status")
     if status in STEAM_FAILED:
         orders.fail(order, reason=f"steam:{status}", now=now)

@@ -51,7 +51,7 @@ class Request:
 
     @property
     def cache_key(self) -> str:
-        return "idem:" + hashlib.sha256(f"{self.scope}\n{self.key}".encode()).hexdigest()
+        return "pp:idem:" + hashlib.sha256(f"{self.scope}\n{self.key}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Uuid, bindparam, func, literal, literal_column, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from player_platform.audit.service import Origin, record
+from player_platform.db import Database
 from player_platform.errors import Conflict, NotFound
 from player_platform.identity import display_names
 from player_platform.identity.models import AccountLink, Identity, User
-from player_platform.identity.sessions import TokenPair, ensure_active, start_session
-from player_platform.security.tokens import TokenSigner
+from player_platform.identity.sessions import (
+    TokenPair,
+    ensure_active,
+    in_good_standing,
+    issue_pair,
+    new_session_params,
+    opening_session,
+    owner_columns,
+    start_session,
+)
+from player_platform.security.tokens import TokenSigner, new_opaque_token
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,71 @@ def sign_in(
         _refresh(identity, found)
     ensure_active(identity.user, now=now)
     return start_session(session, tokens, user=identity.user, mfa=False, origin=origin, now=now)
+
+
+def enter(
+    db: Database,
+    tokens: TokenSigner,
+    *,
+    found: ProviderIdentity,
+    origin: Origin,
+    now: datetime,
+) -> TokenPair:
+    """``sign_in`` as one self-committing statement on PostgreSQL for a returning player in
+    good standing (what the provider says merged into the identity, a new session opened: 2
+    round trips instead of ~7); a first sight, a closed or banned account, sealed provider
+    credentials or the embedded SQLite go through ``sign_in`` in a unit of work."""
+    if db.dialect == "postgresql" and not found.credentials:
+        refresh_token = new_opaque_token()
+        params = new_session_params(tokens, refresh_token=refresh_token, origin=origin, now=now)
+        with db.autocommit() as connection:
+            owner = connection.execute(
+                _RETURNING_PLAYER,
+                {
+                    **params,
+                    "seen_provider": found.provider,
+                    "seen_provider_id": found.provider_id,
+                    "seen_details": found.details or {},
+                    "new_family_id": uuid.uuid4(),
+                },
+            ).first()
+        if owner is not None:
+            return issue_pair(tokens, owner, refresh_token=refresh_token, now=now)
+    with db.unit_of_work() as session:
+        return sign_in(session, tokens, found=found, origin=origin, now=now)
+
+
+def _returning_player_statement() -> Select:
+    """``_refresh`` of the identity (only while its user may sign in), then a new session."""
+    identities, users = Identity.__table__, User.__table__
+    seen = (
+        update(identities)
+        .where(
+            identities.c.provider == bindparam("seen_provider"),
+            identities.c.provider_id == bindparam("seen_provider_id"),
+            in_good_standing(identities.c.user_id),
+        )
+        .values(
+            metadata=func.coalesce(identities.c.metadata, literal_column("'{}'::jsonb")).op("||")(
+                bindparam("seen_details", type_=JSONB)
+            )
+        )
+        .returning(identities.c.user_id)
+        .cte("seen")
+    )
+    owner = (
+        select(
+            *owner_columns(),
+            bindparam("new_family_id", type_=Uuid).label("family_id"),
+            literal(False).label("mfa"),
+        )
+        .join_from(seen, users, users.c.id == seen.c.user_id)
+        .cte("owner")
+    )
+    return opening_session(owner)
+
+
+_RETURNING_PLAYER = _returning_player_statement()
 
 
 def link(

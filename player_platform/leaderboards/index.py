@@ -23,8 +23,8 @@ Without Redis the index is skipped, never a reason to fail: reads (``top``, ``ar
 could not reach it marks the season's index stale in PostgreSQL (lifecycle.mark_index_stale),
 and once Redis answers again a periodic job drops that index so it is rebuilt (``drop``).
 
-All keys of a season share the hash tag ``{season uuid}``: a Redis Cluster keeps one season on
-one shard, and every script touches one slot.
+All keys of a season (``pp:{lb:<season uuid>}:...``) share one hash tag: a Redis Cluster keeps
+one season on one shard, and every script and pipeline touches one slot.
 """
 
 from __future__ import annotations
@@ -97,6 +97,25 @@ if cur then
   if old_rank and old_rank < rank then rank = rank - 1 end
 end
 return rank
+"""
+
+# KEYS: hash, zset, ready. ARGV: user, the first 8 bytes (the score) of the member a submission
+# would give. -> {member, 0-based rank} of the user's entry when that score would not be better
+# (it sorts after or level with the entry's), false when it would or the index cannot tell
+# (not ready, no entry, a removed entry). Bytes are compared one by one: Lua's string order
+# follows the C locale's collation, not memcmp.
+UNLESS_BETTER = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return false end
+local member = string.sub(cur, string.find(cur, '|', 1, true) + 1)
+if member == '' then return false end
+for i = 1, 8 do
+  local new, old = string.byte(ARGV[2], i), string.byte(member, i)
+  if new < old then return false end
+  if new > old then break end
+end
+return {member, redis.call('ZRANK', KEYS[2], member)}
 """
 
 # The names (info) of ranked members: their user id is the member's last 16 bytes.
@@ -184,7 +203,7 @@ class Board:
 
     @property
     def tag(self) -> str:
-        return f"lb:{{{self.season}}}"
+        return f"pp:{{lb:{self.season}}}"
 
     @property
     def zset(self) -> str:
@@ -238,6 +257,7 @@ class LeaderboardIndex:
         self._around = redis.register_script(AROUND)
         self._members = redis.register_script(MEMBERS)
         self._rank_of = redis.register_script(RANK_OF)
+        self._unless_better = redis.register_script(UNLESS_BETTER)
 
     def apply(self, board: Board, change: Change) -> int | None:
         """Record ``change`` unless a newer one is there; the entry's 1-based rank after it,
@@ -253,6 +273,21 @@ class LeaderboardIndex:
         rank = self._read(self._rank_of, keys=self._keys(board)[:3], args=[args[0], args[2]])
         return None if rank is None else rank + 1
 
+    def standing_unless_better(
+        self, board: Board, user_id: uuid.UUID, score: int
+    ) -> Placing | None:
+        """The user's placing when ``score`` would not beat it (a ``best`` submission that
+        changes nothing), in one round trip; None when it would, when the user has no entry,
+        or when the index cannot tell (not ready, Redis unreachable): then write."""
+        prefix = board.member(user_id=user_id, score=score, reached_at=EPOCH)[:8]
+        found = self._read(
+            self._unless_better, keys=self._keys(board)[:3], args=[user_id.bytes, prefix]
+        )
+        if found is None:
+            return None
+        member, rank = found
+        return board.placing(rank + 1, member)
+
     def apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:
         """``apply`` for many boards and entries in one round trip; their 1-based ranks."""
         if not changes:
@@ -266,18 +301,19 @@ class LeaderboardIndex:
 
     def _apply_all(self, changes: Sequence[tuple[Board, Change]]) -> list[int | None]:
         # EVALSHA itself: a pipeline given the Script object asks SCRIPT EXISTS first, which is
-        # one more round trip per batch. Running a change twice is harmless (versions).
+        # one more round trip per batch. Running a change twice is harmless (versions). Sent as
+        # a raw command because a Redis Cluster pipeline refuses ``evalsha()`` but routes the
+        # command by its keys (one board's keys share a slot).
         pipe = self.redis.pipeline(transaction=False)
         for board, change in changes:
             keys = self._keys(board)
-            pipe.evalsha(self._apply.sha, len(keys), *keys, *self._args(board, change))
+            pipe.execute_command(
+                "EVALSHA", self._apply.sha, len(keys), *keys, *self._args(board, change)
+            )
         return pipe.execute()
 
     def apply_many(self, board: Board, changes: Iterable[Change]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for change in changes:
-            self._apply(keys=self._keys(board), args=self._args(board, change), client=pipe)
-        pipe.execute()
+        self.apply_all([(board, change) for change in changes])
 
     def top(self, board: Board, *, offset: int, limit: int) -> Ranked | None:
         """A page of the board with the cached infos of its players (None where missing); None

@@ -173,7 +173,7 @@ def _steam_friends(
 
 def _cached_friend_ids(redis: Redis, steam: SteamWebApi, steam_id: str) -> list[str]:
     """The Steam friend list, cached a few minutes; asked of Steam each time without Redis."""
-    cache_key = f"steam-friends:{steam_id}"
+    cache_key = f"pp:steam-friends:{steam_id}"
     try:
         cached = redis.get(cache_key)
         if cached is not None:

@@ -192,6 +192,10 @@ def submit_score(
 ) -> Submission:
     """Apply the season's operator to the caller's entry and answer the rank it gives.
 
+    A ``best`` submission that does not beat the entry the index holds writes nothing (no row
+    version, no commit): the entry's rank and score answer it, as a write that kept the old
+    score would have. The index is never ahead of PostgreSQL for a score (it is written after
+    the commit), so what it holds is a committed best; when it cannot tell, the write decides.
     With ``group`` the write is committed by the process's group commit (batch.py) before this
     returns; without, it is part of ``session``'s unit of work (Idempotency-Key requests, tests)."""
     season = index.seasons.get(session, season_id)
@@ -199,6 +203,11 @@ def submit_score(
     if season.closed_at is not None or not season.start_date <= now < season.end_date:
         raise Conflict("This season is not open for scores.", code="season_closed")
     _check_bounds(season, score)
+    if season.operator == "best":
+        unchanged = index.standing_unless_better(board_of(season, region), user.id, score)
+        if unchanged is not None:  # nothing to write: the board as it stands answers
+            best = unchanged.score
+            return Submission(score=score, best=best, rank=unchanged.rank, previous=best)
     pending = Pending(season, user.id, region, score, metadata, user.display_name, now)
     if group is not None:
         row, rank = group.submit(pending).row, pending.rank

@@ -17,9 +17,8 @@ WINDOW_SECONDS = 60
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str = "rl") -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.prefix = prefix
 
     def hit(self, bucket: str, *, limit: int, now: float, window: int = WINDOW_SECONDS) -> None:
         """Count one request in ``bucket``; raise RateLimited when the last ``window`` is full.
@@ -28,8 +27,9 @@ class RateLimiter:
         sliding one, so a burst at a window boundary cannot double the limit.
         """
         slot, elapsed = divmod(now, window)
-        current_key = f"{self.prefix}:{bucket}:{int(slot)}"
-        previous_key = f"{self.prefix}:{bucket}:{int(slot) - 1}"
+        # Both windows of a bucket share a hash tag: one slot of a Redis Cluster, one node.
+        current_key = f"pp:{{rl:{bucket}}}:{int(slot)}"
+        previous_key = f"pp:{{rl:{bucket}}}:{int(slot) - 1}"
         pipe = self.redis.pipeline(transaction=False)
         pipe.incr(current_key)
         pipe.expire(current_key, window * 2)

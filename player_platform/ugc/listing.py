@@ -1,7 +1,7 @@
 """GET /v1/ugc: published public items, filtered and sorted, with keyset cursors; the first page
 of each type and sort served through hot lists in Redis.
 
-PostgreSQL decides what is listed. A hot list (``ugc:hot:{type|all}:{sort}``, a capped Redis
+PostgreSQL decides what is listed. A hot list (``pp:{ugc-hot}:{type|all}:{sort}``, a capped Redis
 list of ids with a short TTL) only saves the ORDER BY: the rows of a page are always read back
 from PostgreSQL by id *with* the public-and-published condition, so a stale list can never show
 an item that was removed, flagged, made private or deleted. When that filter drops an id, the
@@ -65,7 +65,8 @@ class HotLists:
 
     @staticmethod
     def key(type_: str | None, sort: str) -> str:
-        return f"ugc:hot:{type_ or 'all'}:{sort}"
+        # One hash tag for all of them: ``invalidate`` deletes several in one command.
+        return f"pp:{{ugc-hot}}:{type_ or 'all'}:{sort}"
 
     def read(self, type_: str | None, sort: str) -> list[uuid.UUID] | None:
         try:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from player_platform.db import insert_for
@@ -290,6 +290,61 @@ def spend(
         reference=reference,
     )
     return wallet
+
+
+@dataclass(frozen=True)
+class Balance:
+    sku_id: str
+    balance: int
+
+
+# The wallet's UPDATE takes its row lock and re-checks the WHERE on the latest row version once
+# a concurrent spend commits (READ COMMITTED), so spends of one wallet serialize as under
+# SELECT ... FOR UPDATE, the balance never goes below zero, and balance_after is the balance
+# this spend left.
+SPEND_AT_ONCE = text(
+    """
+    WITH spent AS (
+        UPDATE wallets SET balance = balance - :quantity, updated_at = :now
+        WHERE user_id = :user_id AND sku_id = :sku_id AND debt = 0 AND balance >= :quantity
+        RETURNING id, balance
+    ), entry AS (
+        INSERT INTO ledger_entries
+            (id, wallet_id, sku_id, change_type, quantity, balance_after, reason, created_at)
+        SELECT :entry_id, id, :sku_id, 'spend', -:quantity, balance, :reason, :now FROM spent
+    )
+    SELECT balance FROM spent
+    """
+)
+
+
+def spend_if_funded(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    sku_id: str,
+    quantity: int,
+    now: datetime,
+    reason: str | None = None,
+) -> Balance | None:
+    """``spend`` in one statement (PostgreSQL) when the wallet exists, owes nothing and holds
+    ``quantity``: the ledger entry and the balance move together, one round trip and the row
+    lock held only until the commit. None when it spent nothing (no wallet, too little, a
+    debt, an unknown SKU, or not PostgreSQL): ``spend`` then says why, or spends."""
+    if quantity <= 0 or session.get_bind().dialect.name != "postgresql":
+        return None
+    balance = session.scalar(
+        SPEND_AT_ONCE,
+        {
+            "user_id": user_id,
+            "sku_id": sku_id,
+            "quantity": quantity,
+            "now": now,
+            "entry_id": uuid.uuid4(),
+            "reason": reason,
+        },
+    )
+    return None if balance is None else Balance(sku_id, balance)
 
 
 def claw_back(

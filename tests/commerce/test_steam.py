@@ -128,3 +128,19 @@ def test_sandbox_setting_uses_the_sandbox_interface(app, client, steam, catalog,
     buy_on_steam(client, steam, headers)
     assert steam.sandbox_calls >= 3
     assert platform.steam_microtxn.interface == "ISteamMicroTxnSandbox"
+
+
+def test_only_the_buyer_can_finalize_a_steam_order(client, steam, catalog):
+    buyer, _ = steam_player(client, steam)
+    other, _ = steam_player(client, steam)
+    init = client.post(
+        "/v1/commerce/steam/init", json={"sku_id": "gems", "quantity": 1}, headers=buyer
+    ).get_json()
+    steam.approve(init["payment"]["orderid"])
+    for order_id in (init["order"]["id"], "00000000-0000-4000-8000-000000000000"):
+        refused = client.post(
+            "/v1/commerce/steam/finalize", json={"order_id": order_id}, headers=other
+        )
+        assert (refused.status_code, refused.get_json()["code"]) == (404, "order_not_found")
+    assert steam.txns[init["payment"]["orderid"]]["status"] == "Approved"  # not finalized
+    assert client.get("/v1/me/wallet", headers=other).get_json()["balances"] == {}

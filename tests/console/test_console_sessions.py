@@ -50,7 +50,7 @@ def test_an_idle_console_session_is_signed_out(idle_server, pages):
     page.goto(f"{url}/moderation/queue")
     assert page.url.endswith("/moderation/queue")  # in use: the idle timer starts again
     (family,) = {f for f, _ in console_families(platform, staff.user_id)} - before
-    key = f"console:idle:{family}"
+    key = f"pp:console-idle:{family}"
     assert 0 < platform.redis.ttl(key) <= IDLE_SECONDS
     deadline = time.monotonic() + 10 * IDLE_SECONDS
     while platform.redis.exists(key) and time.monotonic() < deadline:

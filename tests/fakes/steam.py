@@ -300,3 +300,55 @@ def _now() -> str:
 
 def _error(code: int, description: str):
     return jsonify({"response": {"error": {"errorcode": code, "errordesc": description}}})
+
+
+# --- standalone, for bench/auth_flow.py -----------------------------------------------------
+
+
+def bench_steam_id(index: int) -> str:
+    """The SteamID of bench player ``index`` (its ticket is ``bench_ticket(index)``)."""
+    return str(76561198000000000 + index)
+
+
+def bench_ticket(index: int) -> str:
+    return f"{index:032x}"
+
+
+def bench_state(players: int) -> FakeSteam:
+    """A Steam where bench players 0..players-1 each hold a ticket, own the game and have a
+    public profile."""
+    state = FakeSteam()
+    for index in range(players):
+        steam_id = bench_steam_id(index)
+        state.tickets[bench_ticket(index)] = Ticket(steam_id=steam_id)
+        state.owners.add(steam_id)
+        state.profiles[steam_id] = {"personaname": f"player{index}"}
+    return state
+
+
+def main() -> None:
+    """Serve ``bench_state`` on a loopback port until stopped (threaded werkzeug)."""
+    import argparse
+    import logging
+
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--bench-players", type=int, default=2000)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    state = bench_state(args.bench_players)
+    state.calls = _Discarded()
+    make_server("127.0.0.1", args.port, steam_app(state), threaded=True).serve_forever()
+
+
+class _Discarded(list):
+    """``FakeSteam.calls`` of a long-running stand-in: nobody reads it, so keep nothing."""
+
+    def append(self, item: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -58,6 +58,20 @@ def test_concurrent_refreshes_of_one_token_share_one_successor_and_keep_the_sess
     assert live == 5  # one open token per family: no fork
 
 
+def test_eight_racing_exchanges_of_one_token_insert_one_successor(live_server, live_platform):
+    tokens = signed_up(live_platform)
+    body = {"refresh_token": tokens["refresh_token"]}
+    responses = _together(
+        8, lambda _: requests.post(f"{live_server}/v1/auth/refresh", json=body, timeout=20)
+    )
+    assert [r.status_code for r in responses] == [200] * 8, [r.text for r in responses]
+    assert len({r.json()["refresh_token"] for r in responses}) == 1
+    with live_platform.db.unit_of_work() as session:
+        rows = session.scalars(select(RefreshToken)).all()
+    assert len(rows) == 2  # the spent token and its one successor
+    assert sorted(row.used_at is None for row in rows) == [False, True]
+
+
 def test_concurrent_registrations_of_one_email_make_one_account(live_server, live_platform):
     body = {"email": "twins@example.com", "password": PASSWORD, "display_name": "Twin"}
     responses = _together(

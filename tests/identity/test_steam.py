@@ -51,6 +51,31 @@ def test_first_steam_sign_in_creates_the_user_and_keeps_the_profile(client, plat
     assert me.get_json()["identities"][0]["provider"] == "steam"
 
 
+def test_a_returning_player_gets_a_new_session_and_fresh_details_unless_banned(
+    client, platform, steam
+):
+    steam.profiles[ALICE] = {"personaname": "Alice"}
+    first = steam_sign_in(client, steam.add_ticket(ALICE)).get_json()
+    steam.profiles[ALICE] = {"personaname": "Alice", "avatarfull": "https://cdn/new.jpg"}
+    steam.owners.add(ALICE)
+    again = steam_sign_in(client, steam.add_ticket(ALICE))
+    assert again.status_code == 200, again.get_json()
+    pair = again.get_json()
+    assert pair["user"]["id"] == first["user"]["id"]
+    assert pair["refresh_token"] != first["refresh_token"]
+    assert client.get("/v1/me", headers=bearer(pair["access_token"])).status_code == 200
+    refreshed = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 200
+    with platform.db.unit_of_work() as session:
+        identity = session.scalar(select(Identity).where(Identity.provider_id == ALICE))
+        assert identity.details["avatar_url"] == "https://cdn/new.jpg"
+        assert identity.details["owns_app"] is True
+        identity.user.status, identity.user.status_reason = "banned", "cheating"
+    banned = steam_sign_in(client, steam.add_ticket(ALICE))
+    assert banned.status_code == 403
+    assert banned.get_json()["code"] == "account_banned"
+
+
 def test_a_ticket_steam_refuses_is_401_steam_ticket_invalid(client, steam):
     refused = steam_sign_in(client, "ab" * 40)
     assert refused.status_code == 401

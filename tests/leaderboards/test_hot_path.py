@@ -53,7 +53,7 @@ def test_names_missing_from_the_index_are_loaded_once_and_kept(
     players = [new_player(f"P{i}") for i in range(3)]
     for i, player in enumerate(players):
         submit(client, season, player, 10 + i)
-    for key in redis.keys("lb:*:n"):
+    for key in redis.keys("pp:{lb:*}:n"):
         redis.delete(key)  # as after a names hash expired
     assert [n for _, n, _ in top(client, season)] == ["P2", "P1", "P0"]
 

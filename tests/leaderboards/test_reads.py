@@ -110,6 +110,6 @@ def test_after_a_flush_reads_are_the_same_and_one_job_rebuilds(
 def test_every_key_of_a_season_shares_one_hash_tag(client, redis, new_season, new_player):
     season = new_season()
     seed(client, season, new_player, [1, 2])
-    keys = [k.decode() for k in redis.keys("lb:*")]
+    keys = [k.decode() for k in redis.keys("pp:{lb:*")]
     tags = {k[k.index("{") + 1 : k.index("}")] for k in keys}
     assert len(keys) >= 3 and len(tags) == 1
