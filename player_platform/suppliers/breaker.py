@@ -8,7 +8,7 @@ call slower than ``slow_seconds`` counts as failed). Half-open: ``open_seconds``
 caller at a time gets a trial; success closes the breaker (a fresh window), failure re-opens it.
 
 Redis down: the breaker answers closed and records nothing, so purchases still go out, each
-bounded by its timeout (docs/decisions/suppliers.md)."""
+bounded by its timeout (docs/DECISIONS.md, Game keys)."""
 
 from __future__ import annotations
 
