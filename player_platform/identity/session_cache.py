@@ -118,8 +118,8 @@ class SessionCache:
 
     def invalidate(self, user_id: uuid.UUID) -> None:
         """Drop the user's entry and bump its generation. Without Redis, the user is kept and
-        invalidated again before this process next reads the cache (docs/DECISIONS.md (Sessions and tokens):
-        an entry Redis kept through its outage is stale until then)."""
+        invalidated again before this process next reads the cache (DECISIONS.md, Sessions and
+        tokens: an entry Redis kept through its outage is stale until then)."""
         try:
             self._invalidate(keys=_keys(user_id), args=[self.ttl_seconds])
         except RedisError as error:
