@@ -69,7 +69,10 @@ class Platform:
         )
         redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
         db = db or Database.from_url(settings.database_url, replica=settings.database_replica_url)
-        cache = SessionCache(redis, ttl_seconds=settings.access_token_seconds)
+        # An entry lives a minute at most: should a ban's invalidation miss Redis from the
+        # process that committed it while other processes still read Redis, they refuse the
+        # token within that minute instead of the access token's half hour.
+        cache = SessionCache(redis, ttl_seconds=min(settings.access_token_seconds, 60))
         db.sessions.configure(info={"session_cache": cache})
         return cls(
             settings=settings,
