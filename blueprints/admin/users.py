@@ -1,4 +1,5 @@
-"""Staff act on player accounts: ban, suspend, unban; admins record verified identity."""
+"""Staff act on player accounts: ban, suspend, unban; admins give roles and record verified
+identity."""
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
@@ -7,7 +8,7 @@ from blueprints.admin import bp
 from blueprints.http import BEARER_AUTH, STAFF_ERRORS, current_actor, origin, platform, staff
 from blueprints.me.schemas import UserSchema
 from player_platform.db import utcnow
-from player_platform.identity import bans, kyc
+from player_platform.identity import bans, kyc, roles
 
 
 class BanSchema(Schema):
@@ -23,6 +24,15 @@ class UnbanSchema(Schema):
 
 class KycSchema(Schema):
     verified = fields.Boolean(required=True)
+
+
+class RolesSchema(Schema):
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(roles.ASSIGNABLE)),
+        required=True,
+        validate=validate.Length(max=len(roles.ASSIGNABLE)),
+        metadata={"description": "every role besides player, which every account has"},
+    )
 
 
 class KycStateSchema(Schema):
@@ -73,6 +83,28 @@ class UserUnban(MethodView):
                 actor=current_actor(),
                 user_id=user_id,
                 reason=body["reason"],
+                origin=origin(),
+                now=utcnow(),
+            )
+
+
+@bp.route("/users/<uuid:user_id>/roles")
+class UserRoles(MethodView):
+    @bp.doc(security=BEARER_AUTH)
+    @bp.arguments(RolesSchema)
+    @bp.response(200, UserSchema)
+    @bp.alt_response(403, description=STAFF_ERRORS)
+    @bp.alt_response(404, description="user_not_found")
+    @bp.alt_response(409, description="own_admin_role")
+    def put(self, body, user_id):
+        """Give an account exactly these roles (admin, audited); its sessions end, so its next
+        sign-in carries them"""
+        with platform().db.unit_of_work() as session:
+            return roles.set_roles(
+                session,
+                user_id=user_id,
+                roles=body["roles"],
+                actor_id=staff("admin").id,
                 origin=origin(),
                 now=utcnow(),
             )
