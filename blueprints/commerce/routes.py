@@ -43,6 +43,7 @@ from blueprints.http import (
 from player_platform.commerce import catalog, flows, orders, publishers, reviews
 from player_platform.commerce.stripe_api import parse_event
 from player_platform.db import utcnow
+from player_platform.keys import inventory
 from player_platform.suppliers import offers
 from player_platform.webhooks import service as webhooks
 
@@ -55,7 +56,7 @@ class SkuCollection(MethodView):
         """The catalog: search `q` in names and descriptions, filter, sort"""
         with platform().db.replica_session() as session:
             page = catalog.search(session, **query)
-            _with_supplier_offers(session, page.items)
+            _with_key_stock(session, page.items)
             return page
 
 
@@ -67,13 +68,13 @@ class SkuItem(MethodView):
         """One active SKU with its prices"""
         with platform().db.replica_session() as session:
             sku = catalog.get_sku(session, sku_id, active_only=True)
-            _with_supplier_offers(session, [sku])
+            _with_key_stock(session, [sku])
             return sku
 
 
-def _with_supplier_offers(session, skus) -> None:
-    """Game-key SKUs carry their best supplier offer and the keys the configured suppliers
-    hold (within each SKU's margin floor), for the schema to show."""
+def _with_key_stock(session, skus) -> None:
+    """Game-key SKUs carry their pool's available keys, their best supplier offer and the keys
+    the configured suppliers hold (within each SKU's margin floor), for the schema to show."""
     keyed = {sku.sku_id: sku for sku in skus if sku.type == "game_key"}
     if not keyed:
         return
@@ -82,8 +83,10 @@ def _with_supplier_offers(session, skus) -> None:
         {sku_id: sku.margin_floor for sku_id, sku in keyed.items()},
         suppliers=platform().suppliers.adapters,
     )
-    for sku_id, (best, stock) in found.items():
-        keyed[sku_id].supplier_offer, keyed[sku_id].supplier_stock = best, stock
+    for sku_id, sku in keyed.items():
+        sku.supplier_offer, sku.supplier_stock = found.get(sku_id, (None, 0))
+        sku.available = inventory.available_by_sku(session, sku_id)
+        sku.stock = "in_stock" if sku.available or sku.supplier_stock else "sold_out"
 
 
 @bp.route("/admin/skus")

@@ -91,8 +91,15 @@ class SkuSchema(Schema):
     steam_item_id = fields.Integer(allow_none=True)
     epic_catalog_item_ids = fields.List(fields.String(), required=True)
     active = fields.Boolean(required=True)
-    # Game keys get stock from the key pool (a later issue); everything else is unlimited.
-    stock = fields.Constant("unlimited", required=True)
+    stock = fields.String(
+        dump_default="unlimited",
+        metadata={"description": "unlimited; a game key: in_stock (pool or suppliers) or sold_out"},
+    )
+    available = fields.Integer(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "a game key's keys in the pool, counted up to 1000"},
+    )
     margin_floor = fields.Integer(allow_none=True)
     # Game keys: the cheapest supplier offer within the margin floor and the keys suppliers hold.
     supplier_offer = fields.Nested(SupplierOfferSchema, allow_none=True, dump_default=None)

@@ -82,6 +82,20 @@ def available(session: Session, pool_id: uuid.UUID, *, up_to: int) -> int:
     return session.scalar(select(func.count()).select_from(some))
 
 
+SHOWN_UP_TO = 1000  # the catalog counts a SKU's keys this far: "1000" reads "1000 or more"
+
+
+def available_by_sku(session: Session, sku_id: str) -> int:
+    """A game-key SKU's available keys in all its pools, counted up to ``SHOWN_UP_TO``."""
+    some = (
+        select(GameKey.id)
+        .where(GameKey.sku_id == sku_id, GameKey.status == "available")
+        .limit(SHOWN_UP_TO)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(some))
+
+
 def check_stock(session: Session, *, pool_ids: set[uuid.UUID], jobs: Jobs, now: datetime) -> None:
     """After keys left or entered these pools: alert on a pool that fell to its threshold,
     re-arm one that rose above it. The pool row is locked, so concurrent sales alert once."""

@@ -57,12 +57,16 @@ def test_a_code_already_sold_is_refused_as_a_duplicate(client, admin, platform, 
     seed_game(platform)
     code = steam_code()
     import_csv(client, admin, [code])
+    shown = client.get("/v1/skus/game").get_json()
+    assert (shown["stock"], shown["available"]) == ("in_stock", 1)
     headers = bearer(signed_up(platform)["access_token"])
     buy(client, stripe, headers)
     drain(platform)
     assert client.get("/v1/me/keys", headers=headers).get_json()["items"][0]["status"] == (
         "delivered"
     )
+    [listed] = client.get("/v1/skus?type=game_key").get_json()["items"]
+    assert (listed["stock"], listed["available"]) == ("sold_out", 0)
     again = import_csv(client, admin, [code, steam_code()])
     assert (again["imported"], again["duplicates"]) == (1, 1)
 
