@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CTE,
@@ -518,7 +518,18 @@ def _answer_retry(
     )
 
 
+# A spent refresh token is kept this long to recognise its reuse (which revokes its family);
+# past it, a replay is an unknown token (401) and the row would only grow the biggest table:
+# every rotation leaves one (docs/SCALING.md).
+SPENT_KEPT = timedelta(days=7)
+
+
 def purge_expired(session: Session, *, now: datetime) -> int:
-    """Delete refresh tokens that can no longer be used nor tell anything (expired)."""
-    result = session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
+    """Delete refresh tokens that can no longer be used nor tell much: expired, or spent
+    longer than ``SPENT_KEPT`` ago (the live token of their family stays)."""
+    result = session.execute(
+        delete(RefreshToken).where(
+            or_(RefreshToken.expires_at <= now, RefreshToken.used_at <= now - SPENT_KEPT)
+        )
+    )
     return result.rowcount or 0

@@ -129,6 +129,23 @@ def test_reuse_after_the_window_revokes_the_whole_family(client, platform):
     assert me.get_json()["code"] == "session_revoked"
 
 
+def test_the_purge_drops_long_spent_tokens_and_keeps_the_live_one(platform):
+    first = signed_up(platform)
+    spent_at = utcnow() - sessions.SPENT_KEPT - timedelta(minutes=1)
+    newest = _refresh(platform, first["refresh_token"], now=spent_at)
+    recent = signed_up(platform)
+    _refresh(platform, recent["refresh_token"], now=utcnow())
+    with platform.db.unit_of_work() as session:
+        assert sessions.purge_expired(session, now=utcnow()) == 1
+        hashes = set(session.scalars(select(RefreshToken.token_hash)))
+    assert hash_token(first["refresh_token"]) not in hashes
+    assert hash_token(recent["refresh_token"]) in hashes  # spent lately: its reuse still tells
+    assert _refused_with(platform, first["refresh_token"], now=utcnow()) == (
+        "invalid_refresh_token"
+    )  # a replay this late is an unknown token, and the family lives on
+    assert _refresh(platform, newest.refresh_token, now=utcnow()).refresh_token
+
+
 def test_reuse_within_the_window_after_the_successor_was_spent_revokes_the_family(client, platform):
     first = signed_up(platform)
     spent_at = utcnow()
