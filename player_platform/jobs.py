@@ -30,6 +30,7 @@ QUEUES = (
     "scan_content",
     "moderation_review",
     "webhook_processing",
+    "studio_webhooks",
     "leaderboard_update",
     "notification_send",
     "fulfilment",

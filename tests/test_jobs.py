@@ -80,13 +80,14 @@ def test_the_scheduler_enqueues_each_period_once_across_schedulers(live_platform
     assert jobs.queue("maintenance").count == 2
 
 
-def test_queues_are_the_ones_in_the_design():
+def test_queues_are_the_ones_in_the_design_and_studio_webhooks():
     assert set(QUEUES) == {
         "grant_entitlement",
         "revoke_entitlement",
         "scan_content",
         "moderation_review",
         "webhook_processing",
+        "studio_webhooks",  # outgoing, apart from the incoming ones (DECISIONS.md, Storefront)
         "leaderboard_update",
         "notification_send",
         "fulfilment",

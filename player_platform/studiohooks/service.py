@@ -38,7 +38,7 @@ from player_platform.studiohooks.models import (
 )
 
 DELIVER_JOB = "workers.studiohooks.deliver"
-QUEUE = "webhook_processing"  # the design's queue for webhooks, both ways
+QUEUE = "studio_webhooks"  # apart from incoming webhooks: a slow studio never delays them
 LEASE = timedelta(minutes=2)  # longer than an attempt can take (connect + read timeouts)
 MAX_BACKOFF = timedelta(hours=6)
 REDRIVE_GRACE = timedelta(minutes=1)  # a due delivery's own job gets this long to run first

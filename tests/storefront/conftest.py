@@ -109,7 +109,7 @@ def shop(store_platform):
 
 
 def drain(platform: Platform, *queues: str) -> None:
-    names = queues or ("webhook_processing", "notification_send")
+    names = queues or ("webhook_processing", "studio_webhooks", "notification_send")
     SimpleWorker([platform.jobs.queue(q) for q in names], connection=platform.redis).work(
         burst=True
     )

@@ -28,7 +28,7 @@ def test_key_events_reach_the_studio_masked_and_restocking_tells_wishlisters(
     buyer = player_headers(signed_up(store_platform))
     order_id = buy(store_client, stripe, buyer)
     drain_keys(store_platform, "fulfilment")
-    drain(store_platform, "webhook_processing")
+    drain(store_platform, "studio_webhooks")
 
     events = {hit.event["type"]: hit for hit in receiver.received}
     assert sorted(events) == ["key.delivered", "stock.low"]  # the low stock alerted once

@@ -71,7 +71,7 @@ def test_a_fulfilled_order_reaches_the_studio_signed_and_the_secret_shows_once(
         store_client, stripe, store_platform, player_headers(player),
         [{"sku_id": "sword", "quantity": 2}],
     )  # fmt: skip
-    drain(store_platform, "webhook_processing")
+    drain(store_platform, "studio_webhooks")
 
     [hit] = receiver.received
     assert verify(endpoint["secret"], hit.headers["Pp-Signature"], hit.body)
@@ -94,7 +94,7 @@ def test_an_event_exists_only_if_its_change_committed(store_platform, admin, rec
     with pytest.raises(RuntimeError), store_platform.db.unit_of_work() as session:
         studiohooks.emit(session, "stock.low", {"sku_id": "x"}, jobs=store_platform.jobs)
         raise RuntimeError("the change failed")
-    drain(store_platform, "webhook_processing")
+    drain(store_platform, "studio_webhooks")
     with store_platform.db.unit_of_work() as session:
         assert session.scalars(select(StudioEvent)).all() == []
     assert receiver.received == []
@@ -154,7 +154,7 @@ def test_the_last_failure_dead_letters_and_an_admin_replays_it(
         f"/v1/admin/webhook-deliveries/{delivery_id}/replay", headers=admin
     )
     assert replayed.status_code == 200 and replayed.get_json()["status"] == "pending"
-    drain(store_platform, "webhook_processing")
+    drain(store_platform, "studio_webhooks")
     assert len(receiver.received) == 4
     delivered = store_client.get(
         "/v1/admin/webhook-deliveries", query_string={"status": "delivered"}, headers=admin
@@ -162,7 +162,7 @@ def test_the_last_failure_dead_letters_and_an_admin_replays_it(
     assert [d["id"] for d in delivered] == [str(delivery_id)]
     again = store_client.post(f"/v1/admin/webhook-deliveries/{delivery_id}/replay", headers=admin)
     assert again.get_json()["status"] == "delivered"  # a delivered one is not sent twice
-    drain(store_platform, "webhook_processing")
+    drain(store_platform, "studio_webhooks")
     assert len(receiver.received) == 4
     with store_platform.db.unit_of_work() as session:
         replays = session.scalars(
@@ -213,7 +213,7 @@ def test_the_redrive_sends_what_lost_its_job(store_platform, admin, receiver):
     later = utcnow() + timedelta(minutes=5)
     with p.db.unit_of_work() as session:
         assert studiohooks.redrive(session, jobs=p.jobs, now=later) == 1
-    drain(p, "webhook_processing")
+    drain(p, "studio_webhooks")
     assert len(receiver.received) == 1
 
 
@@ -240,11 +240,11 @@ def test_a_failed_attempt_schedules_its_retry_with_rq_at_the_backoff(
     listen(store_platform, receiver.url)
     delivery_id = emit_one(store_platform)
     receiver.answer((500, 0))
-    drain(store_platform, "webhook_processing")  # the job's attempt fails
+    drain(store_platform, "studio_webhooks")  # the job's attempt fails
     with store_platform.db.unit_of_work() as session:
         delivery = session.get(StudioDelivery, delivery_id)
         assert (delivery.status, delivery.attempts) == ("pending", 1)
         retry_id = studiohooks.job_id(delivery.id, delivery.next_attempt_at)
-    scheduled = store_platform.jobs.queue("webhook_processing").scheduled_job_registry
+    scheduled = store_platform.jobs.queue("studio_webhooks").scheduled_job_registry
     assert scheduled.get_job_ids() == [retry_id]
     assert len(receiver.received) == 1
