@@ -12,6 +12,7 @@ from redis.cluster import RedisCluster
 
 from player_platform.commerce import catalog, orders
 from player_platform.commerce.epic import EpicOwnership
+from player_platform.commerce.flows import Refunder
 from player_platform.commerce.fraud import Rules
 from player_platform.commerce.paypal_api import PayPalApi
 from player_platform.commerce.steam import SteamMicroTxn
@@ -136,6 +137,10 @@ class Platform:
             client_secret=self.settings.paypal_client_secret,
             webhook_id=self.settings.paypal_webhook_id,
         )
+
+    @cached_property
+    def refunder(self) -> Refunder:
+        return Refunder(steam=self.steam_microtxn, stripe=self.stripe, paypal=self.paypal)
 
     @cached_property
     def fraud_rules(self) -> Rules:

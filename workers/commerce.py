@@ -68,9 +68,7 @@ def poll_steam() -> dict[str, int]:
 def finish_refunds() -> int:
     """Complete the refunds left ``refunding`` (a crash or a provider outage mid-refund)."""
     p = platform.current()
-    done = flows.finish_refunds(
-        p.db, steam=p.steam_microtxn, stripe=p.stripe, paypal=p.paypal, jobs=p.jobs
-    )
+    done = flows.finish_refunds(p.db, refunder=p.refunder, jobs=p.jobs)
     log.info("refunds finished", extra={"count": done})
     return done
 

@@ -280,9 +280,7 @@ class HeldOrderCancel(MethodView):
         p = platform()
         return flows.cancel_held(
             p.db,
-            steam=p.steam_microtxn,
-            stripe=p.stripe,
-            paypal=p.paypal,
+            refunder=p.refunder,
             jobs=p.jobs,
             order_id=order_id,
             actor_id=staff("admin").id,
@@ -378,9 +376,7 @@ class OrderRefundRequests(MethodView):
         p = platform()
         return flows.request_refund(
             p.db,
-            steam=p.steam_microtxn,
-            stripe=p.stripe,
-            paypal=p.paypal,
+            refunder=p.refunder,
             jobs=p.jobs,
             user_id=current_player().id,
             order_id=order_id,
@@ -401,9 +397,7 @@ class RefundDecision(MethodView):
         p = platform()
         return flows.decide_refund(
             p.db,
-            steam=p.steam_microtxn,
-            stripe=p.stripe,
-            paypal=p.paypal,
+            refunder=p.refunder,
             jobs=p.jobs,
             refund_id=refund_id,
             approve=decision == "approve",

@@ -92,9 +92,7 @@ def decide_refund(refund_id: uuid.UUID, decision: str):
     p = platform()
     refund = flows.decide_refund(
         p.db,
-        steam=p.steam_microtxn,
-        stripe=p.stripe,
-        paypal=p.paypal,
+        refunder=p.refunder,
         jobs=p.jobs,
         refund_id=refund_id,
         approve=decision == "approve",

@@ -149,7 +149,7 @@ def cancel_held_order(order_id: uuid.UUID):
     body = form_values(OrderReviewSchema, ("reason",))
     p = platform()
     order = flows.cancel_held(
-        p.db, steam=p.steam_microtxn, stripe=p.stripe, paypal=p.paypal, jobs=p.jobs,
+        p.db, refunder=p.refunder, jobs=p.jobs,
         order_id=order_id, actor_id=current_user.id, reason=body["reason"], origin=origin(),
     )  # fmt: skip
     return f"Order cancelled: {order.status}.", url_for("console.held_orders_page")

@@ -21,6 +21,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -358,9 +359,7 @@ def _verify_stripe(
 def request_refund(
     db: Database,
     *,
-    steam: SteamMicroTxn,
-    stripe: StripeApi,
-    paypal: PayPalApi,
+    refunder: Refunder,
     jobs: Jobs,
     user_id: uuid.UUID,
     order_id: uuid.UUID,
@@ -383,17 +382,13 @@ def request_refund(
     )
     if refund.status != "refunding":
         return refund
-    return settle_refund(
-        db, refund.id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
-    )
+    return settle_refund(db, refund.id, refunder=refunder, jobs=jobs, clock=clock)
 
 
 def decide_refund(
     db: Database,
     *,
-    steam: SteamMicroTxn,
-    stripe: StripeApi,
-    paypal: PayPalApi,
+    refunder: Refunder,
     jobs: Jobs,
     refund_id: uuid.UUID,
     approve: bool,
@@ -417,18 +412,14 @@ def decide_refund(
     )
     if refund.status != "refunding":
         return refund
-    return settle_refund(
-        db, refund.id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
-    )
+    return settle_refund(db, refund.id, refunder=refunder, jobs=jobs, clock=clock)
 
 
 def settle_refund(
     db: Database,
     refund_id: uuid.UUID,
     *,
-    steam: SteamMicroTxn,
-    stripe: StripeApi,
-    paypal: PayPalApi,
+    refunder: Refunder,
     jobs: Jobs,
     clock: Clock = utcnow,
 ) -> RefundRequest:
@@ -437,7 +428,7 @@ def settle_refund(
     order = db.transaction(functools.partial(refunds.refund_order, refund_id=refund_id))
     if order is not None:
         try:
-            refund_with_provider(order, steam=steam, stripe=stripe, paypal=paypal)
+            refunder.refund(order)
         except (Unavailable, PaymentRequired) as error:
             log.warning(
                 "provider refund failed; retried by finish_refunds",
@@ -449,29 +440,33 @@ def settle_refund(
     )
 
 
-def refund_with_provider(
-    order: Order, *, steam: SteamMicroTxn, stripe: StripeApi, paypal: PayPalApi
-) -> None:
-    """Give the whole payment back; safe to repeat (each call carries our idempotency key)."""
-    if order.provider == "paypal":
-        paypal.refund(order_id=order.id, capture_id=paypal_orders.capture_id(order))
-    elif order.provider == "stripe":
-        stripe.refund(order_id=order.id, payment_intent_id=order.provider_order_id)
-    elif order.provider == "steam":
-        steam_order_id = int(order.provider_order_id)
-        try:
-            steam.refund_txn(steam_order_id)
-        except SteamTxnFailed:  # refunded by an earlier attempt that did not record it?
-            if steam.query_txn(steam_order_id).get("status") not in REFUNDED_ON_STEAM:
-                raise
+@dataclass(frozen=True)
+class Refunder:
+    """The providers a paid order can be refunded with: the one its order names is asked."""
+
+    steam: SteamMicroTxn
+    stripe: StripeApi
+    paypal: PayPalApi
+
+    def refund(self, order: Order) -> None:
+        """Give the whole payment back; safe to repeat (each call carries our idempotency key)."""
+        if order.provider == "paypal":
+            self.paypal.refund(order_id=order.id, capture_id=paypal_orders.capture_id(order))
+        elif order.provider == "stripe":
+            self.stripe.refund(order_id=order.id, payment_intent_id=order.provider_order_id)
+        elif order.provider == "steam":
+            steam_order_id = int(order.provider_order_id)
+            try:
+                self.steam.refund_txn(steam_order_id)
+            except SteamTxnFailed:  # refunded by an earlier attempt that did not record it?
+                if self.steam.query_txn(steam_order_id).get("status") not in REFUNDED_ON_STEAM:
+                    raise
 
 
 def cancel_held(
     db: Database,
     *,
-    steam: SteamMicroTxn,
-    stripe: StripeApi,
-    paypal: PayPalApi,
+    refunder: Refunder,
     jobs: Jobs,
     order_id: uuid.UUID,
     actor_id: uuid.UUID,
@@ -482,7 +477,7 @@ def cancel_held(
     """An admin cancels a held order: refunded with its provider, then recorded. A provider
     failure leaves the order held (503); cancelling again is safe (idempotent refunds)."""
     order = db.transaction(functools.partial(reviews.held_order, order_id=order_id))
-    refund_with_provider(order, steam=steam, stripe=stripe, paypal=paypal)
+    refunder.refund(order)
     return db.transaction(
         functools.partial(
             reviews.record_cancel,
@@ -499,9 +494,7 @@ def cancel_held(
 def finish_refunds(
     db: Database,
     *,
-    steam: SteamMicroTxn,
-    stripe: StripeApi,
-    paypal: PayPalApi,
+    refunder: Refunder,
     jobs: Jobs,
     clock: Clock = utcnow,
 ) -> int:
@@ -509,9 +502,7 @@ def finish_refunds(
     waiting = db.transaction(functools.partial(refunds.refunds_in_progress, now=clock()))
     done = 0
     for refund_id in waiting:
-        refund = settle_refund(
-            db, refund_id, steam=steam, stripe=stripe, paypal=paypal, jobs=jobs, clock=clock
-        )
+        refund = settle_refund(db, refund_id, refunder=refunder, jobs=jobs, clock=clock)
         done += refund.status == "approved"
     return done
 
